@@ -1,0 +1,43 @@
+// gort/panic.h — Go's panic as a C++ exception.
+//
+// panic_error is the exception every Go panic travels as: gort::panic(v),
+// and runtime errors (index out of range, nil map write, send on a closed
+// channel, integer divide by zero) raised inside the runtime. It carries the
+// printed form of the panic value (what Go's printpanicval writes after
+// "panic: ") and, for runtime errors, the flag that makes recover() return a
+// runtime.Error. Deferred calls and recover() are in gort/defer.h.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace gort {
+
+// panic_error is a Go panic in flight. what() is the panic value's printed
+// form, exactly as Go prints it after "panic: ".
+class panic_error : public std::exception {
+ public:
+  enum class kind : unsigned char {
+    value,          // gort::panic(v) with a user value
+    runtime_error,  // a runtime.Error raised by the runtime
+    nil_value,      // panic(nil): Go 1.21+ turns it into *runtime.PanicNilError
+  };
+
+  panic_error(kind k, std::string text) : kind_(k), text_(std::move(text)) {}
+
+  const char* what() const noexcept override { return text_.c_str(); }
+  // kind_of says what raised the panic.
+  kind kind_of() const noexcept { return kind_; }
+  // is_runtime_error reports whether the value is a runtime.Error (true for
+  // PanicNilError too, as in Go).
+  bool is_runtime_error() const noexcept { return kind_ != kind::value; }
+  // text is the printed value.
+  const std::string& text() const noexcept { return text_; }
+
+ private:
+  kind kind_;
+  std::string text_;
+};
+
+}  // namespace gort
