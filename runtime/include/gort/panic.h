@@ -8,6 +8,7 @@
 // runtime.Error. Deferred calls and recover() are in gort/defer.h.
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <utility>
@@ -41,3 +42,11 @@ class panic_error : public std::exception {
 };
 
 }  // namespace gort
+
+namespace gort::lang {
+// panic_runtime_error raises a runtime-error panic whose message is `msg`
+// exactly as Go prints it (declared here for the header-only containers;
+// runtime/src/lang/panic.h has the runtime's view and the rest of the family).
+[[noreturn]] void panic_runtime_error(const char* msg);
+[[noreturn]] void panic_index(std::int64_t i, std::int64_t n);
+}  // namespace gort::lang
