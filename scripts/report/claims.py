@@ -1,0 +1,657 @@
+"""claims.py — the claims table: seed claims 301–320, each with the figures
+this run measured and a verdict computed from them by a rule in code.
+
+Verdicts: "holds", "holds with a different number" (the detail says which),
+"does not hold", "not measured". The claims are statements about Go's
+runtime, so a rule judges the Go runtime's figures where the run has them and
+libgort's (the same mechanism, reimplemented) otherwise; the detail names the
+runtime judged and gives the other one's verdict when it differs.
+
+Every rule names the benchmark entries it reads (READS below and in the
+table). Benchmark names live in B so they are easy to adjust.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from dists import pct
+from runs import Entry, Run
+from stats import fmt_bytes, fmt_ns
+
+HOLDS = "holds"
+DIFFERENT = "holds with a different number"
+NOT = "does not hold"
+UNMEASURED = "not measured"
+
+# Benchmark names the rules read (keep in step with the plot modules).
+B = {
+    "fanout": "FanOut", "gosched": "GoschedPingPong", "futex_same": "FutexPingPongSameCore",
+    "futex_cross": "FutexPingPongCrossCore", "churn": "GCChurn", "rms": "ReadMemStats",
+    "metrics_read": "MetricsRead", "parked": "ParkedGoroutineMemory", "parked_thread": "ParkedThreadMemory",
+    "stackheap": "StackVsHeap", "select_default": "SelectDefault", "pingpong": "ChanPingPong",
+    "quota": "QuotaLatency", "alloc": "Alloc", "refill": "AllocRefill", "span": "AllocSpan",
+    "frag": "Fragmentation", "flood": "MapFlood", "map_insert": "MapInsert", "append": "Append",
+    "zero": "Zero", "litmus": "MemoryModelLitmus", "methodset": "MethodSetCheck",
+    "by_value": "PassByValue", "by_pointer": "PassByPointer", "panic": "PanicRecover",
+    "throw": "ThrowCatch", "reflect": "ReflectFieldRead", "direct_field": "DirectFieldRead",
+    "identity": "TypeIdentityCheck", "iface": "IfaceCall", "virtual": "VirtualCall", "direct": "DirectCall",
+    "mutex": "MutexUncontended",
+}
+PHASE_STEMS = {"sweep termination": "sweep_term", "mark termination": "mark_term"}
+PHASE_DISTS = {"sweep_term": "pause_sweep_term_ns", "mark_term": "pause_mark_term_ns"}
+RUNTIMES = ("go", "gort")   # judged in this order
+
+
+@dataclass
+class ClaimResult:
+    number: int
+    summary: str
+    reads: list
+    figures: dict = field(default_factory=dict)   # column ("gort", "go", "os") -> text
+    verdict: str = UNMEASURED
+    detail: str = ""
+
+    @property
+    def verdict_text(self) -> str:
+        return self.verdict
+
+
+RULES = {}
+
+
+def rule(number: int, summary: str, reads: list):
+    """rule registers the verdict function of a claim."""
+    def deco(fn):
+        RULES[number] = (summary, [B[r] for r in reads], fn)
+        return fn
+    return deco
+
+
+def med(run: Run, key: str, impl: str | None, **params) -> Entry | None:
+    return run.one(B[key], impl, **params)
+
+
+def judge(res: ClaimResult, per_impl):
+    """judge applies per_impl(impl) -> (verdict, detail) | None to Go then
+    gort and fills the result: Go's verdict when measured, else gort's."""
+    got = {}
+    for impl in RUNTIMES:
+        v = per_impl(impl)
+        if v is not None:
+            got[impl] = v
+    if not got:
+        res.verdict = UNMEASURED
+        return res
+    first = next(i for i in RUNTIMES if i in got)
+    res.verdict, d = got[first]
+    name = {"go": "Go", "gort": "gort"}
+    parts = [f"judged on {name[first]}: {d}" if d else f"judged on {name[first]}"]
+    for other in RUNTIMES:
+        if other != first and other in got:
+            ov, od = got[other]
+            parts.append(f"{name[other]}: {ov}" + (f" ({od})" if od and ov != UNMEASURED else ""))
+    res.detail = "; ".join(parts)
+    return res
+
+
+def ratio_verdict(r: float, hold: float, weak: float) -> str:
+    """HOLDS at r >= hold, DIFFERENT at weak <= r < hold, else NOT."""
+    if r >= hold:
+        return HOLDS
+    if r >= weak:
+        return DIFFERENT
+    return NOT
+
+
+# --- 301 ---------------------------------------------------------------------
+@rule(301, "An M:N scheduler with per-P queues and work stealing keeps every core busy (and preempts long runners).",
+      ["fanout"])
+def c301(run: Run, res: ClaimResult):
+    ncpu = run.num_cpus or 0
+
+    def per(impl):
+        e1 = med(run, "fanout", impl, procs=1)
+        ek = med(run, "fanout", impl, procs=ncpu)
+        if e1 is None or ek is None or ncpu < 2:
+            return None
+        s = e1.median / ek.median
+        if ek.unit.endswith("_per_s"):
+            s = 1 / s
+        eff = s / ncpu
+        res.figures[impl] = f"fan-out speedup {s:.2f}× on {ncpu} Ps ({eff:.0%} of linear)"
+        v = ratio_verdict(eff, 0.8, 0.5)
+        return v, f"speedup {s:.2f}× at GOMAXPROCS={ncpu}" + ("" if v == HOLDS else f", {eff:.0%} of linear (claim: all cores busy)")
+    return judge(res, per)
+
+
+# --- 302 ---------------------------------------------------------------------
+@rule(302, "A goroutine switch (~200 ns) is ~10× cheaper than an OS-thread switch (1–2 µs).",
+      ["gosched", "futex_same", "futex_cross"])
+def c302(run: Run, res: ClaimResult):
+    os_same = med(run, "futex_same", "os")
+    os_cross = med(run, "futex_cross", "os")
+    if os_same is not None or os_cross is not None:
+        res.figures["os"] = ", ".join(
+            f"{w} {fmt_ns(e.median)}" for w, e in (("same core", os_same), ("cross core", os_cross)) if e is not None)
+
+    def per(impl):
+        g = med(run, "gosched", impl, procs=1) or med(run, "gosched", impl)
+        if g is None:
+            return None
+        res.figures[impl] = f"switch {fmt_ns(g.median)}"
+        if os_same is None:
+            return None
+        r = os_same.median / g.median
+        in_range = 100 <= g.median <= 400 and 500 <= os_same.median <= 4000
+        if r < 5:
+            return NOT, f"thread/goroutine = {r:.1f}× (< 5×)"
+        nums = f"{fmt_ns(g.median)} vs {fmt_ns(os_same.median)} same-core = {r:.0f}×"
+        return (HOLDS, nums) if in_range else (DIFFERENT, f"{nums} (claim: ~200 ns vs 1–2 µs)")
+    return judge(res, per)
+
+
+# --- 303 ---------------------------------------------------------------------
+def phase_pauses(e: Entry) -> dict:
+    out = {}
+    for phase, stem in PHASE_STEMS.items():
+        p99 = pct(e, "p99", stem, PHASE_DISTS[stem])
+        mx = pct(e, "max", stem, PHASE_DISTS[stem])
+        if p99 is not None or mx is not None:
+            out[phase] = (p99, mx)
+    return out
+
+
+def pause_text(pp: dict) -> str:
+    return "; ".join(f"{ph}: p99 {fmt_ns(a)}, max {fmt_ns(b)}" for ph, (a, b) in pp.items())
+
+
+@rule(303, "A concurrent tri-color mark-sweep GC with a write barrier keeps STW pauses sub-millisecond.", ["churn"])
+def c303(run: Run, res: ClaimResult):
+    boehm = med(run, "churn", "boehm")
+    if boehm is not None:
+        mx = pct(boehm, "max", dist_key="pause_ns")
+        if mx is not None:
+            res.figures["os"] = f"Boehm max stop {fmt_ns(mx)}"
+
+    def per(impl):
+        e = med(run, "churn", impl)
+        if e is None:
+            return None
+        pp = phase_pauses(e)
+        if not pp:
+            return None
+        res.figures[impl] = pause_text(pp)
+        mx = max((b if b is not None else a) for a, b in pp.values())
+        p99 = max((a if a is not None else b) for a, b in pp.values())
+        if mx < 1e6:
+            return HOLDS, f"max STW pause {fmt_ns(mx)}"
+        if p99 < 1e6:
+            return DIFFERENT, f"p99 {fmt_ns(p99)} but max {fmt_ns(mx)} (≥ 1 ms)"
+        return NOT, f"p99 STW pause {fmt_ns(p99)} (≥ 1 ms)"
+    return judge(res, per)
+
+
+# --- 304 ---------------------------------------------------------------------
+@rule(304, "GC has two short STW phases (sweep and mark termination); ReadMemStats stops the world, so frequent calls hurt.",
+      ["churn", "rms", "metrics_read"])
+def c304(run: Run, res: ClaimResult):
+    def per(impl):
+        e = med(run, "churn", impl)
+        rms, mr = med(run, "rms", impl), med(run, "metrics_read", impl)
+        parts, verdicts = [], []
+        figs = []
+        if e is not None:
+            pp = phase_pauses(e)
+            if pp:
+                short = all((b if b is not None else a) < 1e6 for a, b in pp.values())
+                figs.append(f"{len(pp)} STW phases timed")
+                verdicts.append(HOLDS if len(pp) == 2 and short else NOT)
+                parts.append(f"{len(pp)} timed STW phases, " + ("each < 1 ms" if short else "one ≥ 1 ms"))
+        if rms is not None and mr is not None:
+            r = rms.median / mr.median
+            cost = rms.median / 10e6
+            figs.append(f"ReadMemStats {fmt_ns(rms.median)} vs metrics {fmt_ns(mr.median)}")
+            if r < 10:
+                verdicts.append(NOT)
+                parts.append(f"ReadMemStats only {r:.1f}× a lock-free read")
+            elif cost < 0.01:
+                verdicts.append(DIFFERENT)
+                parts.append(f"ReadMemStats {r:.0f}× a lock-free read, but one call every 10 ms costs {cost:.2%} of a CPU")
+            else:
+                verdicts.append(HOLDS)
+                parts.append(f"ReadMemStats every 10 ms costs {cost:.1%} of a CPU")
+        if not verdicts:
+            return None
+        res.figures[impl] = "; ".join(figs)
+        v = NOT if NOT in verdicts else DIFFERENT if DIFFERENT in verdicts else HOLDS
+        return v, "; ".join(parts)
+    return judge(res, per)
+
+
+# --- 305 ---------------------------------------------------------------------
+@rule(305, "A goroutine starts with a 2 KB stack that grows on demand, far lighter than an OS thread.",
+      ["parked", "parked_thread"])
+def c305(run: Run, res: ClaimResult):
+    th = med(run, "parked_thread", "os")
+    if th is not None:
+        res.figures["os"] = f"{fmt_bytes(th.median)} RSS per parked thread"
+
+    def per(impl):
+        e = med(run, "parked", impl)
+        if e is None:
+            return None
+        res.figures[impl] = f"{fmt_bytes(e.median)} RSS per parked goroutine"
+        if th is not None and e.median >= th.median:
+            return NOT, f"{fmt_bytes(e.median)} per goroutine ≥ {fmt_bytes(th.median)} per thread"
+        if e.median <= 4096:
+            return HOLDS, f"{fmt_bytes(e.median)} per parked goroutine"
+        return DIFFERENT, f"{fmt_bytes(e.median)} per parked goroutine (claim: 2 KB stack)"
+    return judge(res, per)
+
+
+# --- 306 / 314 ------------------------------------------------------------------
+def stack_heap(run: Run, impl: str, heap_kinds):
+    s = med(run, "stackheap", impl, where="stack")
+    h = None
+    for k in heap_kinds:
+        h = h or med(run, "stackheap", impl, where=k)
+    return s, h
+
+
+@rule(306, "A new stack frame is just SP -= framesize: essentially free compared to malloc.", ["stackheap"])
+def c306(run: Run, res: ClaimResult):
+    def per(impl):
+        s, h = stack_heap(run, impl, ("malloc", "gc", "heap"))
+        if s is None or h is None:
+            return None
+        r = h.median / s.median
+        res.figures[impl] = f"stack {fmt_ns(s.median)} vs {h.param('where')} {fmt_ns(h.median)}"
+        return ratio_verdict(r, 10, 2), f"{h.param('where')} allocation = {r:.1f}× a stack value"
+    return judge(res, per)
+
+
+# --- 307 ---------------------------------------------------------------------
+@rule(307, "A blocked channel op parks the goroutine; select with default returns at once without parking.",
+      ["select_default", "pingpong"])
+def c307(run: Run, res: ClaimResult):
+    def per(impl):
+        sd = med(run, "select_default", impl)
+        pp = med(run, "pingpong", impl, procs=1) or med(run, "pingpong", impl)
+        if sd is None:
+            return None
+        res.figures[impl] = f"select-default {fmt_ns(sd.median)}" + (f", parked hand-off {fmt_ns(pp.median)}" if pp else "")
+        if pp is None:
+            return None
+        r = pp.median / sd.median
+        return ratio_verdict(r, 3, 1.5), f"a parking hand-off costs {r:.1f}× a non-blocking select"
+    return judge(res, per)
+
+
+# --- 308 ---------------------------------------------------------------------
+def quota_rows(run: Run, impl: str):
+    """quota_rows: {quota: {procs label: p99_ns}} from the quota experiment."""
+    out = {}
+    for n in (B["quota"], "TimerLateness"):
+        for e in run.select(n, impl):
+            q = e.param("quota")
+            if q in (None, "none", 0, "0"):
+                continue
+            p99 = pct(e, "p99", dist_key="lateness_ns")
+            if p99 is None:
+                continue
+            label = str(e.param("procs_rule") or e.param("procs"))
+            out.setdefault(float(q), {})[label] = (p99, e.param("procs"))
+        if out:
+            break
+    return out
+
+
+@rule(308, "GOMAXPROCS above the CPUs (or above a container's quota) hurts; GOMAXPROCS should follow the quota.",
+      ["fanout", "quota"])
+def c308(run: Run, res: ClaimResult):
+    ncpu = run.num_cpus or 0
+
+    def per(impl):
+        figs, parts, verdicts = [], [], []
+        fan = [e for e in run.select(B["fanout"], impl) if e.param("procs") is not None]
+        at_n = next((e for e in fan if float(e.param("procs")) == ncpu), None)
+        over = [e for e in fan if float(e.param("procs")) > ncpu]
+        if at_n is not None and over:
+            top = max(over, key=lambda e: float(e.param("procs")))
+            pen = top.median / at_n.median - 1
+            if top.unit.endswith("_per_s"):
+                pen = at_n.median / top.median - 1
+            figs.append(f"GOMAXPROCS {top.param('procs')} vs {ncpu}: {pen:+.1%} time")
+            over_v = HOLDS if pen >= 0.05 else NOT
+            parts.append(f"oversubscription {pen:+.1%}")
+            verdicts.append(("over", over_v))
+        rows = quota_rows(run, impl)
+        if rows:
+            q_ok = []
+            for q, cols in sorted(rows.items()):
+                host = next((v for k, v in cols.items() if k == "host" or (v[1] is not None and str(v[1]).isdigit()
+                                                                          and int(v[1]) == ncpu)), None)
+                aware = [v for k, v in cols.items() if k in ("floor", "ceil") or (
+                    str(v[1]).isdigit() and int(v[1]) <= max(1, math.ceil(q)))]
+                if host is None or not aware:
+                    continue
+                best = min(aware, key=lambda v: v[0])
+                q_ok.append(host[0] >= 2 * best[0])
+                figs.append(f"quota {q:g}: p99 {fmt_ns(host[0])} at {ncpu} Ps vs {fmt_ns(best[0])} at {best[1]}")
+            if q_ok:
+                verdicts.append(("quota", HOLDS if all(q_ok) else NOT))
+                parts.append("quota-sized GOMAXPROCS cuts p99 ≥ 2× at every quota" if all(q_ok)
+                             else "quota-sized GOMAXPROCS does not cut p99 ≥ 2× at every quota")
+        if not verdicts:
+            return None
+        res.figures[impl] = "; ".join(figs)
+        d = dict(verdicts)
+        if "quota" in d:
+            if d["quota"] == NOT:
+                v = NOT
+            elif d.get("over") == NOT:
+                v = DIFFERENT
+                parts.append("GOMAXPROCS above the CPU count costs < 5% here")
+            else:
+                v = HOLDS
+        else:
+            v = d["over"]
+        return v, "; ".join(parts)
+    return judge(res, per)
+
+
+# --- 309 ---------------------------------------------------------------------
+def alloc_at(run: Run, key: str, impl: str, size: int = 64):
+    ents = [e for e in run.select(B[key], impl)]
+    if not ents:
+        return None
+    ents.sort(key=lambda e: abs(float(e.param("size", size)) - size))
+    return ents[0]
+
+
+@rule(309, "A TCMalloc-style allocator (size-class spans; mcache → mcentral → mheap) makes small allocations near free and limits fragmentation.",
+      ["alloc", "refill", "span", "frag"])
+def c309(run: Run, res: ClaimResult):
+    glibc = alloc_at(run, "alloc", "glibc")
+    if glibc is not None:
+        res.figures["os"] = f"glibc malloc+free {fmt_ns(glibc.median)} ({glibc.param('size')} B)"
+
+    def per(impl):
+        fast = alloc_at(run, "alloc", impl)
+        if fast is None:
+            return None
+        refill, span, frag = alloc_at(run, "refill", impl), alloc_at(run, "span", impl), med(run, "frag", impl)
+        figs = [f"mcache {fmt_ns(fast.median)} ({fast.param('size')} B)"]
+        if refill:
+            figs.append(f"mcentral refill {fmt_ns(refill.median)}")
+        if span:
+            figs.append(f"mheap span {fmt_ns(span.median)}")
+        if frag:
+            figs.append(f"fragmentation {frag.median:.2f}")
+        res.figures[impl] = ", ".join(figs)
+        slower = [t for t in (refill, span) if t is not None and t.median <= fast.median]
+        if slower:
+            return NOT, "the mcache fast path is not cheaper than the tiers below it"
+        if frag is not None and frag.median > 1.2:
+            return DIFFERENT, f"tiers ordered, but RSS/live = {frag.median:.2f} (> 1.2)"
+        if refill is None and span is None and glibc is not None and fast.median > glibc.median:
+            return DIFFERENT, f"fast path {fmt_ns(fast.median)} vs glibc {fmt_ns(glibc.median)}"
+        return HOLDS, "fast path cheapest of the tiers" + (f", RSS/live {frag.median:.2f}" if frag else "")
+    return judge(res, per)
+
+
+# --- 310 ---------------------------------------------------------------------
+@rule(310, "Maps are bucket hash tables (8 slots per bucket) with a seeded AES hash, so crafted keys cannot flood them.",
+      ["flood", "map_insert"])
+def c310(run: Run, res: ClaimResult):
+    std = run.one(B["flood"], "std", keys="crafted") or run.one(B["flood"], "std")
+    if std is not None:
+        res.figures["os"] = f"std::unordered_map under flood {fmt_ns(std.median)}"
+
+    def per(impl):
+        fl = run.one(B["flood"], impl, keys="crafted") or run.one(B["flood"], impl)
+        base = run.one(B["flood"], impl, keys="random") or med(run, "map_insert", impl)
+        if fl is None or base is None or fl is base:
+            return None
+        r = fl.median / base.median
+        res.figures[impl] = f"crafted keys {fmt_ns(fl.median)} vs random {fmt_ns(base.median)}"
+        v = HOLDS if r <= 3 else DIFFERENT if r <= 10 else NOT
+        extra = f"; std::unordered_map {std.median / fl.median:.0f}× slower under the same keys" if std else ""
+        return v, f"crafted/random = {r:.2f}×{extra}"
+    return judge(res, per)
+
+
+# --- 311 ---------------------------------------------------------------------
+def claimed_reallocs(n: int) -> int:
+    """The claim's rule: double below 1024 elements, then grow by 1.25×."""
+    c, k = 1, 0
+    while c < n:
+        c = c * 2 if c < 1024 else math.ceil(c * 1.25)
+        k += 1
+    return k
+
+
+@rule(311, "append doubles capacity, then grows ~1.25× past 1024 elements: O(N) amortized.", ["append"])
+def c311(run: Run, res: ClaimResult):
+    def per(impl):
+        plain = run.one(B["append"], impl, grow=0)
+        pre = run.one(B["append"], impl, grow=1)
+        if plain is None:
+            return None
+        n = int(plain.param("n", 1 << 20))
+        figs = [f"{fmt_ns(plain.median)}/element"]
+        if pre is not None:
+            figs.append(f"with grow {fmt_ns(pre.median)}")
+        re_ = plain.metric_median("reallocs")
+        if re_ is not None:
+            figs.append(f"{re_:.0f} reallocations")
+        res.figures[impl] = ", ".join(figs)
+        if pre is not None and plain.median > 4 * pre.median:
+            return NOT, f"append without grow is {plain.median / pre.median:.1f}× slower (not amortized O(1))"
+        if re_ is None:
+            if pre is None:
+                return None
+            return HOLDS, f"amortized: {plain.median / pre.median:.2f}× the pre-grown append"
+        m = claimed_reallocs(n)
+        if abs(re_ - m) <= 2:
+            return HOLDS, f"{re_:.0f} reallocations for {n} elements (rule: {m})"
+        return DIFFERENT, f"{re_:.0f} reallocations for {n} elements; the claim's 2×/1.25× rule gives {m}"
+    return judge(res, per)
+
+
+# --- 312 ---------------------------------------------------------------------
+@rule(312, "Allocated memory is always zeroed; SIMD zeroing makes that cheap but not free.", ["zero"])
+def c312(run: Run, res: ClaimResult):
+    def per(impl):
+        ents = [e for e in run.select(B["zero"], impl) if e.param("size") is not None]
+        if not ents:
+            return None
+        e = max(ents, key=lambda x: float(x.param("size")))
+        gbs = float(e.param("size")) / e.median
+        res.figures[impl] = f"{fmt_bytes(float(e.param('size')))} zeroed in {fmt_ns(e.median)} ({gbs:.1f} GB/s)"
+        if gbs >= 8:
+            return HOLDS, f"{gbs:.1f} GB/s"
+        if gbs >= 1:
+            return DIFFERENT, f"{gbs:.1f} GB/s (not SIMD-class)"
+        return NOT, f"{gbs:.2f} GB/s"
+    return judge(res, per)
+
+
+# --- 313 ---------------------------------------------------------------------
+@rule(313, "Channel ops and locks are happens-before edges; unsynchronized access is a data race.",
+      ["litmus", "mutex"])
+def c313(run: Run, res: ClaimResult):
+    for impl in ("gort", "go", "std"):
+        m = med(run, "mutex", impl)
+        if m is not None:
+            col = "os" if impl == "std" else impl
+            res.figures[col] = f"lock+unlock (one edge) {fmt_ns(m.median)}"
+
+    def per(impl):
+        e = run.one(B["litmus"], impl)
+        if e is None:
+            return None
+        v = e.metric_median("violations")
+        if v is None:
+            return None
+        res.figures[impl] = (res.figures.get(impl, "") + f"; {v:.0f} litmus violations").lstrip("; ")
+        return (HOLDS, "0 violations of message passing with synchronization") if v == 0 else (
+            NOT, f"{v:.0f} violations with synchronization")
+    r = judge(res, per)
+    if r.verdict == UNMEASURED:
+        r.detail = "semantic claim: the TSan test runs check it; no litmus benchmark in this run"
+    return r
+
+
+# --- 314 ---------------------------------------------------------------------
+@rule(314, "Escape analysis keeps non-escaping values on the stack (one SP adjustment) instead of the GC heap.",
+      ["stackheap"])
+def c314(run: Run, res: ClaimResult):
+    def per(impl):
+        s, h = stack_heap(run, impl, ("gc", "heap"))
+        if s is None or h is None:
+            return None
+        r = h.median / s.median
+        res.figures[impl] = f"stack {fmt_ns(s.median)} vs GC heap {fmt_ns(h.median)}"
+        v = ratio_verdict(r, 5, 2)
+        if v == HOLDS and s.median > 2:
+            return DIFFERENT, f"heap {r:.1f}× the stack, but a stack value costs {fmt_ns(s.median)} (not one instruction)"
+        return v, f"GC allocation = {r:.1f}× a stack value"
+    return judge(res, per)
+
+
+# --- 315 / 319: static rules ------------------------------------------------------
+def conformance(run: Run, res: ClaimResult, key: str, what: str):
+    def per(impl):
+        e = run.one(B[key], impl)
+        if e is None:
+            return None
+        f = e.metric_median("failures")
+        if f is None:
+            return None
+        res.figures[impl] = f"{f:.0f} rule failures"
+        return (HOLDS, f"all {what} cases as Go") if f == 0 else (NOT, f"{f:.0f} cases differ")
+    r = judge(res, per)
+    if r.verdict == UNMEASURED:
+        r.detail = f"static rule ({what}): the unit tests check it; no {B[key]} entry in this run"
+    return r
+
+
+@rule(315, "T's method set has value-receiver methods; *T's has both, so only *T satisfies pointer-receiver interfaces.",
+      ["methodset"])
+def c315(run: Run, res: ClaimResult):
+    return conformance(run, res, "methodset", "method-set")
+
+
+# --- 316 ---------------------------------------------------------------------
+@rule(316, "A value receiver copies the whole struct (slow when large); a pointer receiver passes 8 bytes.",
+      ["by_value", "by_pointer"])
+def c316(run: Run, res: ClaimResult):
+    def per(impl):
+        vals = {float(e.param("size")): e for e in run.select(B["by_value"], impl) if e.param("size") is not None}
+        ptrs = {float(e.param("size")): e for e in run.select(B["by_pointer"], impl) if e.param("size") is not None}
+        common = sorted(set(vals) & set(ptrs))
+        if not common:
+            return None
+        ratios = {s: vals[s].median / ptrs[s].median for s in common}
+        big = common[-1]
+        cross = next((s for s in common if ratios[s] >= 1.5), None)
+        res.figures[impl] = f"{fmt_bytes(big)}: value {ratios[big]:.1f}× pointer" + (
+            f"; copying costs from {fmt_bytes(cross)}" if cross else "")
+        return ratio_verdict(ratios[big], 2, 1.2), f"by value = {ratios[big]:.1f}× by pointer at {fmt_bytes(big)}"
+    return judge(res, per)
+
+
+# --- 317 ---------------------------------------------------------------------
+@rule(317, "panic unwinds the stack running deferred calls; recover in a deferred call stops it.",
+      ["panic", "throw"])
+def c317(run: Run, res: ClaimResult):
+    th = med(run, "throw", "std") or med(run, "throw", None)
+    if th is not None:
+        res.figures["os"] = f"C++ throw/catch {fmt_ns(th.median)}"
+
+    def per(impl):
+        e = med(run, "panic", impl)
+        if e is None:
+            return None
+        res.figures[impl] = f"panic+recover {fmt_ns(e.median)}"
+        rec = e.metric_median("recovered")
+        if rec is not None and rec <= 0:
+            return NOT, "the benchmark recorded no recovered panic"
+        return HOLDS, f"panics recovered, {fmt_ns(e.median)} per panic+recover"
+    return judge(res, per)
+
+
+# --- 318 ---------------------------------------------------------------------
+@rule(318, "Reflection reads type metadata at run time: much slower than direct access.",
+      ["reflect", "direct_field"])
+def c318(run: Run, res: ClaimResult):
+    def per(impl):
+        r_, d = med(run, "reflect", impl), med(run, "direct_field", impl)
+        if r_ is None or d is None:
+            return None
+        r = r_.median / d.median
+        res.figures[impl] = f"reflective read {fmt_ns(r_.median)} vs direct {fmt_ns(d.median)}"
+        return ratio_verdict(r, 5, 2), f"reflection {r:.1f}× a direct field read"
+    return judge(res, per)
+
+
+# --- 319 ---------------------------------------------------------------------
+@rule(319, "A named type is distinct from its underlying type; identical unnamed composites are identical.",
+      ["identity"])
+def c319(run: Run, res: ClaimResult):
+    return conformance(run, res, "identity", "type-identity")
+
+
+# --- 320 ---------------------------------------------------------------------
+@rule(320, "An interface value is two words (itab, data); a typed nil pointer in one is not nil.",
+      ["iface", "virtual", "direct"])
+def c320(run: Run, res: ClaimResult):
+    virt = med(run, "virtual", "std") or med(run, "virtual", "gort") or med(run, "virtual", None)
+    if virt is not None:
+        res.figures["os"] = f"C++ virtual call {fmt_ns(virt.median)}"
+
+    def per(impl):
+        e = med(run, "iface", impl)
+        if e is None:
+            return None
+        d = med(run, "direct", impl)
+        words = e.metric_median("iface_bytes")
+        res.figures[impl] = f"interface call {fmt_ns(e.median)}" + (f" vs direct {fmt_ns(d.median)}" if d else "") + (
+            f"; value = {words:.0f} B" if words is not None else "")
+        if words is not None:
+            return (HOLDS, f"interface value {words:.0f} B = two words") if words == 16 else (
+                NOT, f"interface value is {words:.0f} B")
+        if virt is None:
+            return None
+        r = e.median / virt.median
+        v = HOLDS if r <= 1.5 else DIFFERENT
+        return v, f"an itab call costs {r:.2f}× a vtable call (one indirect call through a table)"
+    return judge(res, per)
+
+
+def evaluate(run: Run) -> list[ClaimResult]:
+    """evaluate applies every rule to a run, in claim order."""
+    out = []
+    for number in range(301, 321):
+        summary, reads, fn = RULES[number]
+        res = ClaimResult(number=number, summary=summary, reads=reads)
+        try:
+            fn(run, res)
+        except (ValueError, TypeError, ZeroDivisionError, KeyError) as e:
+            res.verdict = UNMEASURED
+            res.detail = f"could not evaluate: {type(e).__name__}: {e}"
+        out.append(res)
+    return out
+
+
+def table_rows(results: list[ClaimResult]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        rows.append([str(r.number), r.summary, r.figures.get("gort", "–"), r.figures.get("go", "–"),
+                     r.figures.get("os", "–"), r.verdict, r.detail, ", ".join(r.reads)])
+    return rows
+
+
+TABLE_HEADERS = ["#", "claim", "gort", "Go", "OS threads / C / C++", "verdict", "why", "reads"]

@@ -1,0 +1,115 @@
+"""plots_quota.py — the cgroup quota experiment (claim 308, issues 3 and 9):
+a 1 ms ticker's tail latency beside CPU-bound goroutines under CPU quotas,
+for each GOMAXPROCS choice, with the cgroup's throttling counts.
+
+Entries: NAMES (first with quota entries wins), params `quota` (CPUs, e.g.
+0.5) and `procs` (a number, or "default" for the runtime's own choice);
+optional `procs_rule` (host/floor/ceil/default) labels the column. Metrics:
+p50_ns/p99_ns/max_ns (or the lateness_ns distribution), and the cgroup's
+nr_periods, nr_throttled, throttled_time_ns (or throttled_usec).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import figures as F
+from dists import pct
+from runs import Run
+
+SECTION = "CPU quotas (claim 308)"
+
+NAMES = ["QuotaLatency", "TimerLateness"]
+RULE_PARAMS = ("procs_rule", "gomaxprocs_rule")
+DIST = "lateness_ns"
+COLUMN_ORDER = ["host", "floor", "ceil", "default"]
+
+
+def quota_entries(run: Run):
+    for n in NAMES:
+        ents = [e for e in run.select(n) if e.param("quota") not in (None, "none", 0, "0")]
+        if ents:
+            return n, ents
+    return None, []
+
+
+def column(e) -> str:
+    """column: the GOMAXPROCS rule (host/floor/ceil/default) or the number."""
+    for k in RULE_PARAMS:
+        if k in e.params:
+            return str(e.params[k])
+    return f"GOMAXPROCS={e.param('procs')}"
+
+
+def _col_key(c: str):
+    for i, r in enumerate(COLUMN_ORDER):
+        if c.startswith(r):
+            return (i, c)
+    return (len(COLUMN_ORDER), c)
+
+
+def throttle_text(e) -> str:
+    nt = e.metric_median("nr_throttled")
+    npd = e.metric_median("nr_periods")
+    if nt is None:
+        return "throttled: –"
+    if npd:
+        return f"thr {nt:.0f}/{npd:.0f}"
+    return f"thr {nt:.0f}"
+
+
+def quota_grid(run: Run, outdir: str):
+    name, ents = quota_entries(run)
+    if not ents:
+        return F.Skipped("quota_grid", "Quota tail-latency grid with throttling counts",
+                         f"{'/'.join(NAMES)} with params quota and procs")
+    impls = F.impl_sort({e.impl for e in ents})
+    quotas = sorted({float(e.param("quota")) for e in ents})
+    cols = sorted({column(e) for e in ents}, key=_col_key)
+    fig, axes = F.new_figure(ncols=len(impls), width=max(6, 1.5 * len(cols) * len(impls) + 1.5),
+                             height=1.2 + 0.9 * len(quotas) + 1.3)
+    vals = [pct(e, "p99", dist_key=DIST) for e in ents]
+    pos = [v for v in vals if v]
+    vmin = math.log10(min(pos) / 1e6) if pos else -2
+    vmax = math.log10(max(pos) / 1e6) if pos else 2
+    if vmax - vmin < 0.5:
+        vmin -= 0.25
+        vmax += 0.25
+    im = None
+    for ax, impl in zip(axes[0], impls):
+        grid = np.full((len(quotas), len(cols)), np.nan)
+        for e in ents:
+            if e.impl != impl:
+                continue
+            r, c = quotas.index(float(e.param("quota"))), cols.index(column(e))
+            p99 = pct(e, "p99", dist_key=DIST)
+            p50 = pct(e, "p50", dist_key=DIST)
+            if p99:
+                grid[r, c] = math.log10(p99 / 1e6)
+            txt = f"P={e.param('procs')}\n" + (f"p50 {p50 / 1e6:.3g} ms\n" if p50 else "")
+            txt += f"p99 {p99 / 1e6:.3g} ms" if p99 else "p99 –"
+            ax.text(c, r, f"{txt}\n{throttle_text(e)}", ha="center", va="center", fontsize=6)
+        im = ax.imshow(grid, cmap="RdYlGn_r", vmin=vmin, vmax=vmax, aspect="auto")
+        ax.set_xticks(range(len(cols)))
+        ax.set_xticklabels(cols, fontsize=7)
+        ax.set_yticks(range(len(quotas)))
+        ax.set_yticklabels([f"quota {q:g} CPU" for q in quotas], fontsize=7)
+        ax.set_title(f"{impl}: 1 ms ticker lateness ({F.n_label([e for e in ents if e.impl == impl])})",
+                     fontsize=9)
+    if im is not None:
+        cb = fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
+        cb.set_label("log10 p99 lateness (ms)", fontsize=7)
+    fig.suptitle("")
+    text = F.footer(run, ents, "cells = median over repetitions of each percentile; thr = throttled/total CFS periods")
+    fig.text(0.01, 0.005, text, fontsize=6.5, ha="left", va="bottom", wrap=True)
+    fig.suptitle(f"CPU quota × GOMAXPROCS: ticker tail latency and throttling ({name})", fontsize=11)
+    file = "quota_grid.png"
+    import os
+    import matplotlib.pyplot as plt
+    fig.savefig(os.path.join(outdir, file), dpi=F.DPI)
+    plt.close(fig)
+    return F.Figure("quota_grid", f"CPU quota × GOMAXPROCS tail latency ({name})", file, text)
+
+
+PLOTS = [quota_grid]

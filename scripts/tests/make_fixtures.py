@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+"""make_fixtures.py — writes the committed fixture run directories under
+scripts/tests/fixtures/ (deterministic: re-running gives the same files).
+
+  vm2/20261127T120000Z    full run, 2-CPU VM, no hardware counters (every plot has data)
+  big16/20261127T130000Z  a 16-CPU machine, a subset of the benchmarks (cross-CPU)
+  partial/20261127T140000Z  only some scheduler benchmarks (plots skipped, claims "not measured")
+  malformed/20261127T150000Z  run.json cut off mid-write
+
+The figures are invented around the scale figures in the issues; they are
+test data, not measurements.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "fixtures")
+
+
+def sig(x: float, d: int = 4) -> float:
+    return float(f"{x:.{d}g}")
+
+
+class Gen:
+    def __init__(self, seed: int, speed: float = 1.0):
+        self.rng = np.random.default_rng(seed)
+        self.speed = speed
+        self.entries = []
+
+    def samples(self, median, n=5, spread=0.03):
+        return [sig(median * (1 + spread * self.rng.standard_normal())) for _ in range(n)]
+
+    def add(self, name, impl, subsystem, median, params=None, claim=None, unit="ns/op", n=5, spread=0.03,
+            metrics=None, counters=None, scale=True):
+        m = median * (self.speed if scale and unit.startswith("ns") else 1.0)
+        s = self.samples(m, n, spread)
+        self.entries.append({
+            "name": name, "subsystem": subsystem, "impl": impl, "claim": claim,
+            "params": {"pin": "none", "quota": None, **(params or {})},
+            "unit": unit, "samples": s, "median": sig(float(np.median(s))),
+            "metrics": metrics or {}, "counters": counters or {}, "raw": [],
+        })
+
+    def dist(self, center, n_reps=5, per_rep=30, sigma=0.5):
+        return [[sig(v, 3) for v in center * np.exp(sigma * self.rng.standard_normal(per_rep))] for _ in range(n_reps)]
+
+
+def context(host, cpu, ncpu, hw):
+    return {
+        "host": host, "cpu_model": cpu, "num_cpus": ncpu, "topology_xml": "<topology/>",
+        "packages": 1, "cores": ncpu, "pus": ncpu, "numa_nodes": 1,
+        "caches": [{"level": 1, "type": "data", "size": 32768, "line": 64, "shared_by": 1}],
+        "kernel": "6.1.0-28-amd64", "governor": "performance" if hw else None, "smt": False, "turbo": None,
+        "aslr": 2, "perf_event_paranoid": 2,
+        "cgroup": {"version": 2, "chain": [{"path": "/", "quota_us": -1, "period_us": 100000}], "quota_cpus": None},
+        "affinity_cpus": ncpu, "gomaxprocs_default": ncpu,
+        "counters": ({"hardware": True, "available": ["cycles", "instructions", "cache-misses", "task-clock"],
+                      "unavailable": {}} if hw else
+                     {"hardware": False, "hardware_reason": "PMU not virtualized (perf_event_open: ENOENT)",
+                      "available": ["task-clock", "context-switches", "cpu-migrations", "page-faults"],
+                      "unavailable": {"cycles": "ENOENT"}}),
+        "compiler": "g++ 12.2.0", "cxx_flags": "-O2 -fno-omit-frame-pointer", "build_type": "Release",
+        "git_commit": "0123456789abcdef", "git_dirty": False, "go_version": "go1.23.5",
+        "load_avg_before": [0.1, 0.2, 0.3],
+    }
+
+
+def full(g: Gen, ncpu: int, hw: bool):
+    sw = {"task-clock": {"per_op": 1.0, "multiplexed": False},
+          "context-switches": {"per_op": 0.0, "multiplexed": False}}
+
+    def ctr(ns, cs=0.0, ipc=1.5):
+        c = {"task-clock": {"per_op": sig(ns * g.speed), "multiplexed": False},
+             "context-switches": {"per_op": cs, "multiplexed": False},
+             "page-faults": {"per_op": 0.001, "multiplexed": False}}
+        if hw:
+            cyc = ns * 3.0
+            c.update({"cycles": {"per_op": sig(cyc), "multiplexed": False},
+                      "instructions": {"per_op": sig(cyc * ipc), "multiplexed": True},
+                      "cache-misses": {"per_op": 0.02, "multiplexed": False}})
+        return c
+    del sw
+    # --- scheduler (issue 2) ---
+    g.add("GoschedPingPong", "gort", "sched", 30, {"procs": 1}, 302, counters=ctr(30, 0, 2.1))
+    g.add("GoschedPingPong", "go", "sched", 52, {"procs": 1}, 302, counters=ctr(52, 0, 1.8))
+    g.add("FutexPingPongSameCore", "os", "sched", 760, {}, 302, counters=ctr(760, 2, 0.6))
+    g.add("FutexPingPongCrossCore", "os", "sched", 30000, {}, 302, spread=0.1)
+    g.add("BoostContextJump", "boost", "sched", 3.6, {}, 302)
+    g.add("SpawnJoin", "gort", "sched", 150, {}, 305)
+    g.add("SpawnJoin", "go", "sched", 371, {}, 305)
+    g.add("ThreadCreateJoin", "os", "sched", 33000, {}, 305)
+    g.add("Skynet", "gort", "sched", 300e6, {"procs": ncpu}, None, spread=0.05)
+    g.add("Skynet", "go", "sched", 684e6, {"procs": ncpu}, None, spread=0.05)
+    g.add("ParkedGoroutineMemory", "gort", "sched", 4400, {}, 305, unit="B", spread=0.01)
+    g.add("ParkedGoroutineMemory", "go", "sched", 2714, {}, 305, unit="B", spread=0.01)
+    g.add("ParkedThreadMemory", "os", "sched", 8600, {}, 305, unit="B", spread=0.01)
+    for impl, eff in (("gort", 0.97), ("go", 0.93)):
+        for p in (1, 2, 4, 8, 16, 32):
+            used = min(p, ncpu)
+            over = 1 + 0.01 * max(0, p - ncpu) / ncpu
+            g.add("FanOut", impl, "sched", 1e6 / (1 + (used - 1) * eff) * over, {"procs": p}, 308, n=5)
+    for n_, p in ((1, 2), (2, 2), (2, 1), (4, 2)):
+        sat = n_ >= p
+        for impl, mech, center in (("gort", "on", 150e3 if sat else 60e3), ("gort", "off", 15e6 if sat else 60e3),
+                                   ("go", None, 19e6 if sat else 93e3)):
+            d = g.dist(center, per_rep=30, sigma=0.4)
+            params = {"n": n_, "procs": p}
+            if mech:
+                params["timerpreempt"] = mech
+            g.add("TimerLateness", impl, "timer", sig(float(np.median(np.concatenate(d)))), params, 301,
+                  metrics={"lateness_ns": d,
+                           "p50_ns": [sig(float(np.quantile(r, .5))) for r in d],
+                           "p99_ns": [sig(float(np.quantile(r, .99))) for r in d],
+                           "max_ns": [max(r) for r in d]}, scale=False)
+    # --- quota grid (claims 308; issue 3) ---
+    for q in (0.5, 1.0, 1.5):
+        floor_ = max(1, int(q))
+        ceil_ = int(np.ceil(q))
+        for impl in ("gort", "go"):
+            rules = [("host", ncpu), ("floor", floor_), ("ceil", ceil_)] + ([("default", ceil_)] if impl == "gort" else [])
+            for rule, p in rules:
+                busy = p / q
+                p50 = (1e5 if busy <= 1 else 20e6 * busy / 2) * (0.7 if impl == "gort" else 1)
+                p99 = p50 * (1.4 if busy > 1 else 8)
+                periods = 50
+                g.add("QuotaLatency", impl, "quota", p50, {"procs": p, "procs_rule": rule, "quota": q}, 308,
+                      metrics={"p50_ns": g.samples(p50), "p99_ns": g.samples(p99), "max_ns": g.samples(p99 * 1.3),
+                               "nr_periods": [periods] * 5, "nr_throttled": [min(periods, int(periods * busy / 2))] * 5},
+                      scale=False)
+    # --- channels and sync (issue 4) ---
+    for impl, f in (("gort", 0.3), ("go", 1.0)):
+        g.add("ChanPingPong", impl, "chan", 120 * f, {"procs": 1}, 307)
+        g.add("ChanPingPong", impl, "chan", 129 * f * 1.5, {"procs": 2}, 307)
+        g.add("ChanBuffered", impl, "chan", 31.5 * f, {"producers": 1, "consumers": 1}, 307)
+        g.add("ChanBuffered", impl, "chan", 80 * f, {"producers": 4, "consumers": 4}, 307)
+        g.add("Select2", impl, "chan", 90 * f, {}, 307)
+        g.add("Select4", impl, "chan", 140 * f, {}, 307)
+        g.add("SelectDefault", impl, "chan", 6 * f + 2, {}, 307)
+        g.add("MutexUncontended", impl, "sync", 14 * f, {}, 313)
+        g.add("MutexContended", impl, "sync", 60 * f, {"goroutines": 2}, 313)
+        g.add("MutexContended", impl, "sync", 110 * f, {"goroutines": 8}, 313)
+        g.add("WaitGroup", impl, "sync", 40 * f, {}, None)
+        g.add("ThreadRing", impl, "chan", 400e6 * f, {}, None, spread=0.05)
+        g.add("SkynetChan", impl, "chan", 700e6 * f, {"procs": ncpu}, None, spread=0.05)
+    g.add("ChanPingPong", "os", "chan", 2500, {"procs": 1}, None)
+    g.add("MutexUncontended", "std", "sync", 18, {}, 313)
+    g.add("MemoryModelLitmus", "gort", "sync", 50, {"sync": 1}, 313, metrics={"violations": [0] * 5})
+    # --- allocator (issue 5) ---
+    sizes = (16, 32, 64, 128, 256, 512, 1024, 4096)
+    for s in sizes:
+        base = 5 + s / 40
+        g.add("Alloc", "gort", "mem", base, {"size": s, "kind": "noscan"}, 309)
+        g.add("Alloc", "gort", "mem", base * 1.2, {"size": s, "kind": "scan"}, 309)
+        g.add("Alloc", "go", "mem", 13 + s / 5, {"size": s, "kind": "noscan"}, 309)
+        for impl, k in (("glibc", 6.9), ("tcmalloc", 3.2), ("jemalloc", 4.0), ("mimalloc", 2.3)):
+            g.add("Alloc", impl, "mem", k + s / 200, {"size": s}, 309)
+    for s in (16, 64, 256, 1024):
+        g.add("AllocRefill", "gort", "mem", 60 + s / 8, {"size": s}, 309)
+    for s in (8192, 32768):
+        g.add("AllocSpan", "gort", "mem", 400 + s / 64, {"size": s}, 309)
+    for s in (65536, 1 << 20):
+        g.add("AllocLarge", "gort", "mem", 2000 + s / 100, {"size": s}, 309)
+        g.add("AllocLarge", "go", "mem", 3000 + s / 80, {"size": s}, 309)
+    for p in (1, 2):
+        g.add("AllocParallel", "gort", "mem", 10 / p * 1.05, {"procs": p}, 309)
+    g.add("Larson", "gort", "mem", 40, {}, 309)
+    g.add("Larson", "glibc", "mem", 55, {}, 309)
+    g.add("Fragmentation", "gort", "mem", 1.12, {}, 309, unit="ratio", spread=0.01)
+    g.add("Fragmentation", "glibc", "mem", 1.35, {}, 309, unit="ratio", spread=0.01)
+    # --- GC (issue 6) ---
+    for impl, sw_, mk_, frac in (("gort", 40e3, 60e3, 0.40), ("go", 120e3, 163e3, 0.54)):
+        cycles = 15
+        t = [[sig(i * 0.33 + 0.05 * r) for i in range(cycles)] for r in range(5)]
+        live = [[sig(256 * 2**20 * (1 + 0.02 * np.sin(i))) for i in range(cycles)] for _ in range(5)]
+        goal = [[sig(2 * v) for v in rep] for rep in live]
+        heap = [[sig(v * 1.9) for v in rep] for rep in goal]
+        swd, mkd = g.dist(sw_, per_rep=cycles, sigma=0.3), g.dist(mk_, per_rep=cycles, sigma=0.3)
+        pause = [[sig(a + b) for a, b in zip(x, y)] for x, y in zip(swd, mkd)]
+        g.add("GCChurn", impl, "gc", 5e9, {"procs": 2}, 303, spread=0.01,
+              metrics={"pause_sweep_term_ns": swd, "pause_mark_term_ns": mkd, "cycle_t_s": t,
+                       "cycle_heap_bytes": heap, "cycle_goal_bytes": goal, "cycle_live_bytes": live,
+                       "cycle_pause_ns": pause, "gc_cpu_fraction": g.samples(frac)}, scale=False)
+    g.add("GCChurn", "boehm", "gc", 5e9, {"procs": 2}, 303, spread=0.01,
+          metrics={"pause_ns": g.dist(3e6, per_rep=15, sigma=0.4), "gc_cpu_fraction": g.samples(0.3)}, scale=False)
+    for impl, f in (("gort", 0.8), ("go", 1.0), ("boehm", 0.6)):
+        g.add("GCBench", impl, "gc", 442e6 * f, {}, 303, spread=0.03)
+        g.add("BinaryTrees", impl, "gc", 900e6 * f, {"depth": 21}, 303, spread=0.03)
+    for impl in ("gort", "go"):
+        g.add("WriteBarrier", impl, "gc", 1.0, {"barrier": "off"}, 303)
+        g.add("WriteBarrier", impl, "gc", 2.5 if impl == "gort" else 3.0, {"barrier": "on"}, 303)
+        g.add("ReadMemStats", impl, "gc", 43e3, {"heap_mib": 256}, 304)
+        g.add("MetricsRead", impl, "gc", 330, {"heap_mib": 256}, 304)
+    # --- language (issue 7) ---
+    for impl, f in (("gort", 0.8), ("go", 1.0)):
+        g.add("MapInsert", impl, "lang", 160 * f, {"keys": 1 << 20}, 310)
+        g.add("MapLookupHit", impl, "lang", 33 * f, {"keys": 1 << 20}, 310)
+        g.add("MapLookupMiss", impl, "lang", 28 * f, {"keys": 1 << 20}, 310)
+        g.add("MapDelete", impl, "lang", 60 * f, {"keys": 1 << 20}, 310)
+        g.add("MapIterate", impl, "lang", 5 * f, {"keys": 1 << 20}, 310)
+        g.add("MapInsertString", impl, "lang", 477 * f, {"keys": 1 << 20}, 310)
+        g.add("MapLookupString", impl, "lang", 89 * f, {"keys": 1 << 20}, 310)
+        g.add("MapGrowWorstInsert", impl, "lang", 5e3, {"keys": 1 << 20}, 310)
+        g.add("MapFlood", impl, "lang", 170 * f, {"keys": "crafted"}, 310)
+        g.add("MapFlood", impl, "lang", 160 * f, {"keys": "random"}, 310)
+        g.add("Append", impl, "lang", 15.3 * f, {"n": 1 << 20, "grow": 0}, 311,
+              metrics={"reallocs": [38] * 5})
+        g.add("Append", impl, "lang", 4.0 * f, {"n": 1 << 20, "grow": 1}, 311, metrics={"reallocs": [1] * 5})
+        for s in (64, 1024, 65536):
+            g.add("Zero", impl, "lang", 2 + s / 30, {"size": s}, 312)
+        g.add("StackVsHeap", impl, "lang", 0.5, {"where": "stack"}, 314)
+        g.add("StackVsHeap", impl, "lang", 15 * f, {"where": "gc"}, 314)
+        g.add("IfaceCall", impl, "lang", 1.16 * f, {}, 320)
+        g.add("DirectCall", impl, "lang", 0.56, {}, 320)
+        g.add("TypeAssertHit", impl, "lang", 1.0 * f, {}, 320)
+        g.add("TypeAssertMiss", impl, "lang", 1.2 * f, {}, 320)
+        g.add("ReflectFieldRead", impl, "lang", 25 * f, {}, 318)
+        g.add("DirectFieldRead", impl, "lang", 0.6, {}, 318)
+        for s in (8, 64, 512, 4096):
+            g.add("PassByValue", impl, "lang", 0.6 + s / 64, {"size": s}, 316)
+            g.add("PassByPointer", impl, "lang", 0.7, {"size": s}, 316)
+        g.add("Defer", impl, "lang", 2.6 * f, {}, 317)
+        g.add("PlainCall", impl, "lang", 0.6, {}, 317)
+        g.add("PanicRecover", impl, "lang", 87 * f, {}, 317, metrics={"recovered": [1] * 5})
+    g.add("StackVsHeap", "gort", "lang", 14, {"where": "malloc"}, 306)
+    g.add("MapFlood", "std", "lang", 50000, {"keys": "crafted"}, 310, spread=0.1)
+    g.add("MapFlood", "std", "lang", 40, {"keys": "random"}, 310)
+    g.add("VirtualCall", "std", "lang", 1.1, {}, 320)
+    g.add("StdFunctionCall", "std", "lang", 1.5, {}, 320)
+    g.add("ThrowCatch", "std", "lang", 1200, {}, 317)
+
+
+def subset(g: Gen, ncpu: int):
+    """The benchmarks the 16-CPU fixture has (same names and params as vm2's)."""
+    g.add("GoschedPingPong", "gort", "sched", 30, {"procs": 1}, 302)
+    g.add("GoschedPingPong", "go", "sched", 52, {"procs": 1}, 302)
+    g.add("FutexPingPongSameCore", "os", "sched", 760, {}, 302)
+    g.add("FutexPingPongCrossCore", "os", "sched", 30000, {}, 302, spread=0.1)
+    g.add("SpawnJoin", "gort", "sched", 150, {}, 305)
+    g.add("SpawnJoin", "go", "sched", 371, {}, 305)
+    for impl, eff in (("gort", 0.95), ("go", 0.9)):
+        for p in (1, 2, 4, 8, 16, 32):
+            used = min(p, ncpu)
+            g.add("FanOut", impl, "sched", 1e6 / (1 + (used - 1) * eff) * (1.08 if p > ncpu else 1), {"procs": p}, 308)
+    for impl, f in (("gort", 0.3), ("go", 1.0)):
+        g.add("ChanPingPong", impl, "chan", 120 * f, {"procs": 1}, 307)
+        g.add("SelectDefault", impl, "chan", 6 * f + 2, {}, 307)
+    for s in (16, 64, 256, 1024):
+        g.add("Alloc", "gort", "mem", 5 + s / 40, {"size": s, "kind": "noscan"}, 309)
+        g.add("Alloc", "go", "mem", 13 + s / 5, {"size": s, "kind": "noscan"}, 309)
+    g.add("MapInsert", "gort", "lang", 128, {"keys": 1 << 20}, 310)
+    g.add("MapInsert", "go", "lang", 160, {"keys": 1 << 20}, 310)
+
+
+def write(rel: str, doc, cut: int | None = None):
+    d = os.path.join(FIX, rel)
+    os.makedirs(d, exist_ok=True)
+    text = json.dumps(doc, indent=None, separators=(",", ":"))
+    if cut is not None:
+        text = text[:cut]
+    with open(os.path.join(d, "run.json"), "w") as f:
+        f.write(text + ("\n" if cut is None else ""))
+
+
+def run_doc(run_id, ctx, entries, suite="quick"):
+    return {"schema_version": 1, "run_id": run_id, "suite": suite,
+            "started_utc": "2026-11-27T12:00:00Z", "finished_utc": "2026-11-27T12:09:00Z",
+            "argv": ["gort-bench", "run"], "context": ctx, "benchmarks": entries}
+
+
+def main():
+    g = Gen(1)
+    full(g, 2, hw=False)
+    write("vm2/20261127T120000Z", run_doc("vm2/20261127T120000Z",
+                                         context("vm2", "Intel Xeon (Cascadelake, virtual)", 2, False), g.entries))
+    g16 = Gen(2, speed=0.7)
+    subset(g16, 16)
+    write("big16/20261127T130000Z", run_doc("big16/20261127T130000Z",
+                                           context("big16", "AMD EPYC 7543P 32-Core", 16, True), g16.entries))
+    gp = Gen(3)
+    gp.add("GoschedPingPong", "gort", "sched", 30, {"procs": 1}, 302)
+    gp.add("GoschedPingPong", "go", "sched", 52, {"procs": 1}, 302)
+    gp.add("SpawnJoin", "gort", "sched", 150, {}, 305)
+    ctx = context("vm2", "Intel Xeon (Cascadelake, virtual)", 2, False)
+    del ctx["counters"]
+    write("partial/20261127T140000Z", run_doc("vm2/20261127T140000Z", ctx, gp.entries))
+    write("malformed/20261127T150000Z", run_doc("vm2/20261127T150000Z", ctx, gp.entries), cut=300)
+
+
+if __name__ == "__main__":
+    main()
