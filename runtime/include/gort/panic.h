@@ -49,4 +49,6 @@ namespace gort::lang {
 // runtime/src/lang/panic.h has the runtime's view and the rest of the family).
 [[noreturn]] void panic_runtime_error(const char* msg);
 [[noreturn]] void panic_index(std::int64_t i, std::int64_t n);
+[[noreturn]] void panic_slice_bounds(std::int64_t lo, std::int64_t hi, std::int64_t cap);
+[[noreturn]] void panic_divide();
 }  // namespace gort::lang
