@@ -327,7 +327,7 @@ TEST_P(ChanTest, SendHappensBeforeReceiveCompletes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, ChanTest, ::testing::Values(1, 2, 8),
-                         [](const auto& info) { return "P" + std::to_string(info.param); });
+                         ::testing::PrintToStringParamName());
 
 // Death tests: each runs in a fresh child process.
 TEST(ChanDeathTest, UnrecoveredSendOnClosedEndsTheProgramLikeGo) {

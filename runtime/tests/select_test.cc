@@ -290,7 +290,7 @@ TEST_P(SelectTest, StressWithChecksum) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, SelectTest, ::testing::Values(1, 2, 8),
-                         [](const auto& info) { return "P" + std::to_string(info.param); });
+                         ::testing::PrintToStringParamName());
 
 TEST(SelectDeathTest, UnrecoveredSendOnClosedInSelect) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
