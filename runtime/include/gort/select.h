@@ -163,7 +163,16 @@ int select(Cases&&... cs) {
   };
   (fill(cs), ...);
   bool ok = false;
-  int chosen = chan_detail::selectgo(sc, order, kCases, kDefaults == 0, &ok);
+  int chosen;
+  if constexpr (kCases == 1 && kDefaults == 1) {
+    // One case and a default: a plain non-blocking operation (Go's compiler
+    // does the same), which may answer "not ready" without taking the lock.
+    bool ready = sc[0].send ? chan_detail::try_send(sc[0].c, sc[0].elem)
+                            : chan_detail::try_recv(sc[0].c, sc[0].elem, &ok);
+    chosen = ready ? 0 : -1;
+  } else {
+    chosen = chan_detail::selectgo(sc, order, kCases, kDefaults == 0, &ok);
+  }
   int arg = 0, result = -1;
   k = 0;
   auto dispatch = [&](auto& c) {
