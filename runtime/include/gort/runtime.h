@@ -32,10 +32,26 @@ struct Options {
   std::size_t main_stack_size = 0;  // main goroutine's stack; 0: 8 MiB
 };
 
-// run executes main as the first goroutine on a fresh runtime and returns its
-// result. REQUIRES: not called from inside a goroutine; not already running.
-int run(std::function<int()> main, Options opts = {});
-int run(std::function<void()> main, Options opts = {});
+namespace detail {
+int run_main(std::function<int()> main, Options opts);
+}
+
+// run executes main (returning int or void) as the first goroutine on a
+// fresh runtime and returns its result (0 for void). REQUIRES: not called
+// from inside a goroutine; not already running.
+template <class F>
+int run(F&& main, Options opts = {}) {
+  if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+    return detail::run_main(
+        [f = std::forward<F>(main)]() mutable {
+          f();
+          return 0;
+        },
+        opts);
+  } else {
+    return detail::run_main(std::function<int()>(std::forward<F>(main)), opts);
+  }
+}
 
 namespace detail {
 // A goroutine's entry: fn(arg). destroy(arg) releases arg after fn returns or
@@ -48,9 +64,9 @@ struct GoEntry {
 // Inline space for a closure in the G itself: closures that fit need no
 // allocation to start a goroutine.
 inline constexpr std::size_t kInlineClosure = 48;
-// newproc starts a goroutine. When `inline_bytes` is non-zero, `place` is
-// called with kInlineClosure bytes of storage inside the new G to construct
-// the closure there, and returns the entry to run.
+// newproc starts a goroutine running entry. newproc_inline instead calls
+// place(storage, src) with kInlineClosure bytes of storage inside the new G,
+// where place move-constructs the closure from src and returns the entry.
 void newproc(GoEntry entry);
 void newproc_inline(GoEntry (*place)(void* storage, void* src), void* src);
 }  // namespace detail

@@ -1,0 +1,156 @@
+// stack.cc — see stack.h.
+#include "stack/stack.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <vector>
+
+#include "debug/fatal.h"
+#include "sched/lock.h"
+
+namespace gort::stack {
+
+namespace {
+
+constexpr int kMaxP = 1024;
+constexpr int kCacheCap = 32;             // stacks per P cache
+constexpr std::size_t kPoolCap = 1024;    // stacks kept in the global pool
+constexpr std::size_t kRetainBytes = 64 * 1024;
+
+struct Cache {
+  Stack s[kCacheCap];
+  int n = 0;
+};
+
+// caches[pid]: only touched by the M owning P pid (no lock).
+Cache caches[kMaxP];
+
+sched::Lock pool_lock;
+std::vector<Stack>* pool;  // guarded by pool_lock
+
+std::atomic<std::uint64_t> n_mapped, n_in_use, n_unguarded, n_cache_hits;
+
+Stack map_stack(std::size_t size) {
+  const std::size_t pg = page_size();
+  size = (size + pg - 1) & ~(pg - 1);
+  Stack s;
+  s.map_size = size + pg;
+  void* p = mmap(nullptr, s.map_size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (p == MAP_FAILED) debug::fatalf("out of memory: cannot map a %zu-byte goroutine stack (errno %d)", s.map_size, errno);
+  s.map_base = p;
+  s.lo = reinterpret_cast<std::uintptr_t>(p) + pg;
+  s.hi = reinterpret_cast<std::uintptr_t>(p) + s.map_size;
+  if (mprotect(p, pg, PROT_NONE) == 0) {
+    s.guarded = true;
+  } else {
+    // Out of mappings (vm.max_map_count): fall back to a canary.
+    n_unguarded.fetch_add(1, std::memory_order_relaxed);
+  }
+  n_mapped.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+void unmap_stack(const Stack& s) {
+  if (!s.guarded) n_unguarded.fetch_sub(1, std::memory_order_relaxed);
+  munmap(s.map_base, s.map_size);
+  n_mapped.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void arm(Stack& s) {
+  if (!s.guarded) *reinterpret_cast<std::uint64_t*>(s.lo) = kCanary;
+}
+
+}  // namespace
+
+std::size_t page_size() {
+  static const std::size_t pg = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return pg;
+}
+
+Stack alloc(std::size_t size, int pid) {
+  n_in_use.fetch_add(1, std::memory_order_relaxed);
+  if (pid >= 0 && pid < kMaxP) {
+    Cache& c = caches[pid];
+    for (int i = c.n - 1; i >= 0; i--) {
+      if (c.s[i].size() >= size && c.s[i].size() <= 2 * size) {
+        Stack s = c.s[i];
+        c.s[i] = c.s[--c.n];
+        n_cache_hits.fetch_add(1, std::memory_order_relaxed);
+        arm(s);
+        return s;
+      }
+    }
+  }
+  {
+    sched::LockGuard g(pool_lock);
+    if (pool != nullptr) {
+      for (std::size_t i = pool->size(); i-- > 0;) {
+        Stack s = (*pool)[i];
+        if (s.size() >= size && s.size() <= 2 * size) {
+          (*pool)[i] = pool->back();
+          pool->pop_back();
+          arm(s);
+          return s;
+        }
+      }
+    }
+  }
+  Stack s = map_stack(size);
+  arm(s);
+  return s;
+}
+
+void free(const Stack& s, int pid) {
+  n_in_use.fetch_sub(1, std::memory_order_relaxed);
+  if (pid >= 0 && pid < kMaxP) {
+    Cache& c = caches[pid];
+    if (c.n < kCacheCap) {
+      c.s[c.n++] = s;
+      return;
+    }
+    // Spill half of the cache to the pool, then keep s.
+    sched::LockGuard g(pool_lock);
+    if (pool == nullptr) pool = new std::vector<Stack>();
+    while (c.n > kCacheCap / 2) {
+      Stack x = c.s[--c.n];
+      if (pool->size() < kPoolCap) {
+        madvise(reinterpret_cast<void*>(x.lo), x.size() > kRetainBytes ? x.size() - kRetainBytes : 0,
+                MADV_DONTNEED);
+        pool->push_back(x);
+      } else {
+        unmap_stack(x);
+      }
+    }
+    c.s[c.n++] = s;
+    return;
+  }
+  sched::LockGuard g(pool_lock);
+  if (pool == nullptr) pool = new std::vector<Stack>();
+  if (pool->size() < kPoolCap) {
+    pool->push_back(s);
+  } else {
+    unmap_stack(s);
+  }
+}
+
+void release_all() {
+  for (Cache& c : caches) {
+    while (c.n > 0) unmap_stack(c.s[--c.n]);
+  }
+  sched::LockGuard g(pool_lock);
+  if (pool != nullptr) {
+    for (const Stack& s : *pool) unmap_stack(s);
+    pool->clear();
+  }
+}
+
+Stats stats() {
+  return {n_mapped.load(std::memory_order_relaxed), n_in_use.load(std::memory_order_relaxed),
+          n_unguarded.load(std::memory_order_relaxed), n_cache_hits.load(std::memory_order_relaxed)};
+}
+
+}  // namespace gort::stack
