@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import plots_quota
+import plots_sched
 from dists import pct
 from runs import Entry, Run
 from stats import fmt_bytes, fmt_ns
@@ -30,7 +32,7 @@ B = {
     "futex_cross": "FutexPingPongCrossCore", "churn": "GCChurn", "rms": "ReadMemStats",
     "metrics_read": "MetricsRead", "parked": "ParkedGoroutineMemory", "parked_thread": "ParkedThreadMemory",
     "stackheap": "StackVsHeap", "select_default": "SelectDefault", "pingpong": "ChanPingPong",
-    "quota": "QuotaLatency", "alloc": "Alloc", "refill": "AllocRefill", "span": "AllocSpan",
+    "quota": "QuotaLatency/TimerSaturated (any run under a quota)", "alloc": "Alloc", "refill": "AllocRefill", "span": "AllocSpan",
     "frag": "Fragmentation", "flood": "MapFlood", "map_insert": "MapInsert", "append": "Append",
     "zero": "Zero", "litmus": "MemoryModelLitmus", "methodset": "MethodSetCheck",
     "by_value": "PassByValue", "by_pointer": "PassByPointer", "panic": "PanicRecover",
@@ -234,11 +236,13 @@ def c304(run: Run, res: ClaimResult):
       ["parked", "parked_thread"])
 def c305(run: Run, res: ClaimResult):
     th = med(run, "parked_thread", "os")
+    th = plots_sched.memory_view(th) if th is not None else None
     if th is not None:
         res.figures["os"] = f"{fmt_bytes(th.median)} RSS per parked thread"
 
     def per(impl):
         e = med(run, "parked", impl)
+        e = plots_sched.memory_view(e) if e is not None else None
         if e is None:
             return None
         res.figures[impl] = f"{fmt_bytes(e.median)} RSS per parked goroutine"
@@ -290,20 +294,15 @@ def c307(run: Run, res: ClaimResult):
 
 # --- 308 ---------------------------------------------------------------------
 def quota_rows(run: Run, impl: str):
-    """quota_rows: {quota: {procs label: p99_ns}} from the quota experiment."""
+    """quota_rows: {quota: [(rules, procs, p99_ns)]} from the quota experiment."""
+    name, ents = plots_quota.quota_entries(run)
     out = {}
-    for n in (B["quota"], "TimerLateness"):
-        for e in run.select(n, impl):
-            q = e.param("quota")
-            if q in (None, "none", 0, "0"):
-                continue
-            p99 = pct(e, "p99", dist_key="lateness_ns")
-            if p99 is None:
-                continue
-            label = str(e.param("procs_rule") or e.param("procs"))
-            out.setdefault(float(q), {})[label] = (p99, e.param("procs"))
-        if out:
-            break
+    for e in ents:
+        if e.impl != impl:
+            continue
+        p99 = pct(e, "p99", dist_key=plots_quota.DIST)
+        out.setdefault(float(e.param("quota")), []).append(
+            (plots_quota.rules_of(e, run.num_cpus), e.param("procs"), p99))
     return out
 
 
@@ -329,16 +328,14 @@ def c308(run: Run, res: ClaimResult):
         rows = quota_rows(run, impl)
         if rows:
             q_ok = []
-            for q, cols in sorted(rows.items()):
-                host = next((v for k, v in cols.items() if k == "host" or (v[1] is not None and str(v[1]).isdigit()
-                                                                          and int(v[1]) == ncpu)), None)
-                aware = [v for k, v in cols.items() if k in ("floor", "ceil") or (
-                    str(v[1]).isdigit() and int(v[1]) <= max(1, math.ceil(q)))]
+            for q, cells in sorted(rows.items()):
+                host = next((c for c in cells if "host" in c[0]), None)
+                aware = [c for c in cells if ("floor" in c[0] or "ceil" in c[0]) and "host" not in c[0]]
                 if host is None or not aware:
                     continue
-                best = min(aware, key=lambda v: v[0])
-                q_ok.append(host[0] >= 2 * best[0])
-                figs.append(f"quota {q:g}: p99 {fmt_ns(host[0])} at {ncpu} Ps vs {fmt_ns(best[0])} at {best[1]}")
+                best = min(aware, key=lambda c: c[2])
+                q_ok.append(host[2] >= 2 * best[2])
+                figs.append(f"quota {q:g}: p99 {fmt_ns(host[2])} at {host[1]} Ps vs {fmt_ns(best[2])} at {best[1]}")
             if q_ok:
                 verdicts.append(("quota", HOLDS if all(q_ok) else NOT))
                 parts.append("quota-sized GOMAXPROCS cuts p99 ≥ 2× at every quota" if all(q_ok)

@@ -37,7 +37,13 @@ class Ratio:
 
 
 def key(e: Entry):
-    return (e.name, e.impl, tuple(sorted((k, str(v)) for k, v in e.params.items())))
+    """key: what must match across machines. A GOMAXPROCS the runtime chose
+    itself (procs_mode default) differs between machines by design: it
+    matches as "default"."""
+    p = dict(e.params)
+    if str(p.get("procs_mode", "")) == "default":
+        p["procs"] = "default"
+    return (e.name, e.impl, tuple(sorted((k, str(v)) for k, v in p.items())))
 
 
 def label(e: Entry) -> str:
@@ -107,7 +113,8 @@ def plot(base: Run, results: dict, outdir: str):
     ax.legend(fontsize=7, loc="best")
     return F.finish(fig, base, base.entries + allents, outdir, "crosscpu",
                     "Cross-CPU comparison: ratio of medians vs the baseline run",
-                    spread="points = ratio of medians, bars = 95% bootstrap CI")
+                    spread="points = ratio of medians, bars = 95% bootstrap CI",
+                    margins={"left": 2.6, "top": 0.9})
 
 
 def blocks(runs: list[Run], base: Run, outdir: str) -> list:

@@ -80,14 +80,25 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 7.5, height: float
     return fig, axes
 
 
+def layout(fig, left: float = 0.8, right: float = 0.25, top: float = 0.65, bottom: float = 0.95,
+           wspace: float = 0.3, hspace: float = 0.55):
+    """layout sets fixed margins in inches (tight_layout costs seconds per
+    figure on a loaded machine): room for the title on top and the footer
+    and tick labels below."""
+    w, h = fig.get_size_inches()
+    fig.subplots_adjust(left=min(0.45, left / w), right=1 - right / w, top=1 - top / h,
+                        bottom=min(0.45, bottom / h), wspace=wspace, hspace=hspace)
+
+
 def finish(fig, run: Run, entries, outdir: str, key: str, title: str,
-           spread: str = SPREAD_MINMAX, note: str = "") -> Figure:
-    """finish writes the footer, saves KEY.png into outdir, returns the Figure."""
+           spread: str = SPREAD_MINMAX, note: str = "", margins: dict | None = None) -> Figure:
+    """finish writes the footer, saves KEY.png into outdir, returns the Figure.
+    margins: layout() overrides in inches (e.g. left=2.2 for long labels)."""
     entries = [e for e in entries if e is not None]
     fig.suptitle(title, fontsize=11)
     text = footer(run, entries, spread)
     fig.text(0.01, 0.005, text, fontsize=6.5, ha="left", va="bottom", wrap=True)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    layout(fig, **(margins or {}))
     file = f"{key}.png"
     fig.savefig(os.path.join(outdir, file), dpi=DPI)
     plt.close(fig)
@@ -157,7 +168,8 @@ def unit_scale(unit: str, values) -> tuple[float, str]:
     if not unit.lower().startswith("ns"):
         return 1.0, unit
     rest = unit[2:]
-    m = max(values) if len(values) else 0
+    pos = [v for v in values if v > 0]
+    m = min(pos) if pos else 0   # the smallest value must stay readable
     if m >= 5e8:
         return 1e-9, "s" + rest
     if m >= 5e5:
@@ -182,7 +194,8 @@ def bar_figure(run: Run, outdir: str, key: str, title: str, groups: list[tuple[s
     for _, e in found:
         if e.unit not in units:
             units.append(e.unit)
-    fig, axes = new_figure(ncols=len(units), width=max(6.5, 4.2 * len(units)))
+    ngroups = len({label for label, _ in found})
+    fig, axes = new_figure(ncols=len(units), width=max(6.5, 4.2 * len(units), 0.85 * ngroups + 2.5))
     for ax, unit in zip(axes[0], units):
         labels = []
         for label, e in found:
@@ -196,7 +209,9 @@ def bar_figure(run: Run, outdir: str, key: str, title: str, groups: list[tuple[s
                             for label in labels]
         scale, ulabel = unit_scale(unit, [e.hi for e in ents])
         grouped_bars(ax, labels, series, scale=scale, log=log, ylabel=ulabel)
-    return finish(fig, run, [e for _, e in found], outdir, key, title, note=note)
+    rotated = len(groups) > 3  # grouped_bars rotates the labels of more than 3 groups
+    return finish(fig, run, [e for _, e in found], outdir, key, title, note=note,
+                  margins={"bottom": 1.7, "left": 1.6} if rotated else None)
 
 
 _QUIET_PARAMS = {"pin": "none", "quota": None}
@@ -205,9 +220,12 @@ _QUIET_PARAMS = {"pin": "none", "quota": None}
 def params_label(params: dict) -> str:
     """params_label: "procs=2 size=64", leaving out default pin/quota."""
     parts = []
+    default_procs = str(params.get("procs_mode", "")) == "default"
     for k, v in params.items():
         if k in _QUIET_PARAMS and (v == _QUIET_PARAMS[k] or v is None):
             continue
+        if k == "procs_mode" or (k == "procs" and default_procs):
+            continue  # the runtime's own GOMAXPROCS is the normal case
         parts.append(f"{k}={v}")
     return " ".join(parts)
 

@@ -86,7 +86,7 @@ def counters_per_op(run: Run, outdir: str):
     note = "" if hw else "No hardware counters on this machine: software events only"
     return F.finish(fig, run, ents, outdir, "counters", "Counters per operation",
                     spread="bars = per-op value summed over all Ms, scaled for multiplexing (median over repetitions)",
-                    note=note)
+                    note=note, margins={"bottom": 1.8})
 
 
 PLOTS = [counters_per_op]

@@ -117,7 +117,7 @@ def gc_pause_vs_heap(run: Run, outdir: str):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return F.finish(fig, run, ents, outdir, "gc_pause_vs_heap", "GC pause vs live heap",
-                    spread="one point per GC cycle, all repetitions")
+                    spread="one point per GC cycle of every repetition: the spread is the scatter")
 
 
 def gc_heap_goal(run: Run, outdir: str):
@@ -129,10 +129,14 @@ def gc_heap_goal(run: Run, outdir: str):
     fig, axes = F.new_figure(width=8, height=4)
     ax = axes[0][0]
     for e in ents:
-        t = _cycles(e, "t")[0]
-        h = _cycles(e, "heap")[0]
+        ts, hs = _cycles(e, "t"), _cycles(e, "heap")
+        for t, h in list(zip(ts, hs))[1:]:
+            k = min(len(t), len(h))
+            ax.plot(t[:k], h[:k] / 2**20, color=F.color(e.impl), alpha=0.25, lw=0.8)
+        t, h = ts[0], hs[0]
         k = min(len(t), len(h))
-        ax.plot(t[:k], h[:k] / 2**20, color=F.color(e.impl), marker=".", label=f"{e.impl} heap (rep 1 of n={e.n})")
+        ax.plot(t[:k], h[:k] / 2**20, color=F.color(e.impl), marker=".",
+                label=f"{e.impl} heap (rep 1 bold, all {len(hs)} of n={e.n} faint)")
         g = _cycles(e, "goal")
         if g:
             k2 = min(len(t), len(g[0]))
@@ -143,7 +147,7 @@ def gc_heap_goal(run: Run, outdir: str):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return F.finish(fig, run, ents, outdir, "gc_heap_goal", "Heap size vs the pacer's goal over time",
-                    spread="first repetition shown; one point per GC cycle")
+                    spread="one point per GC cycle; first repetition bold, the others faint show the spread")
 
 
 def gc_cpu(run: Run, outdir: str):

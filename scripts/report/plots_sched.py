@@ -22,14 +22,17 @@ NAMES = {
     "spawn": "SpawnJoin",                    # gort, go: ns per goroutine
     "thread_create": "ThreadCreateJoin",     # os: ns per thread
     "skynet": "Skynet",                      # gort, go: ns per whole run (params procs)
-    "parked_mem": "ParkedGoroutineMemory",   # gort, go: bytes per parked goroutine
-    "parked_thread_mem": "ParkedThreadMemory",  # os: bytes per parked thread
+    "parked_mem": "ParkedGoroutineMemory",   # gort, go: metric rss_per_g_bytes (ns/op = spawn time)
+    "parked_thread_mem": "ParkedThreadMemory",  # os: metric rss_per_thread_bytes
     "fanout": "FanOut",                      # gort, go: params procs 1..32
-    "timer": "TimerLateness",                # gort, go: params n, procs, timer mechanism
+    "timer_alone": "TimerLateness",          # gort, go: the 1 ms ticker alone
+    "timer": "TimerSaturated",               # gort, go: params n, procs (0 = runtime default)
 }
-# Parameter that says whether issue 9's timer mechanism was on (gort only).
+PARKED_METRICS = {"ParkedGoroutineMemory": "rss_per_g_bytes", "ParkedThreadMemory": "rss_per_thread_bytes"}
+# Whether issue 9's timer mechanism was on (gort only): a param, else a metric.
 TIMER_MECH_PARAMS = ("timerpreempt", "mech", "timer_mech")
-TIMER_DIST = "lateness_ns"                   # metric: every lateness, per rep
+TIMER_MECH_METRIC = "timerpreempt"
+TIMER_DIST = "lateness_ns"                   # metric: every lateness, per rep (else pNN_ns)
 
 
 def pick(run: Run, name: str, impl: str, prefer: dict | None = None):
@@ -72,7 +75,7 @@ def switch_cost(run: Run, outdir: str):
     hi = max(e.hi for _, e in found)
     ax.set_xlim(right=hi * 8)
     return F.finish(fig, run, [e for _, e in found], outdir, "switch_cost",
-                    "Switch cost: goroutines vs OS threads vs the Boost.Context floor")
+                    "Switch cost: goroutines vs OS threads vs the Boost.Context floor", margins={"left": 1.9})
 
 
 def spawn_skynet_memory(run: Run, outdir: str):
@@ -85,6 +88,7 @@ def spawn_skynet_memory(run: Run, outdir: str):
                                     (NAMES["parked_thread_mem"], "os")]),
     ]:
         ents = [pick(run, n, i, {"procs": run.num_cpus} if n == NAMES["skynet"] else None) for n, i in rows]
+        ents = [memory_view(e) for e in ents if e is not None]
         ents = [e for e in ents if e is not None]
         if ents:
             panels.append((title, ents))
@@ -108,6 +112,14 @@ def spawn_skynet_memory(run: Run, outdir: str):
         allents += ents
     return F.finish(fig, run, allents, outdir, "spawn_skynet_memory",
                     "Goroutine creation, skynet and memory per parked goroutine vs OS threads")
+
+
+def memory_view(e):
+    """memory_view: a parked-memory entry as bytes (its RSS metric), others as is."""
+    key = PARKED_METRICS.get(e.name)
+    if key is None or e.unit.lower() in ("b", "bytes"):
+        return e
+    return e.as_metric(key, "B")
 
 
 def fanout_scaling(run: Run, outdir: str):
@@ -158,32 +170,50 @@ def fanout_scaling(run: Run, outdir: str):
 
 
 def mech_value(e) -> str | None:
+    """mech_value: "on"/"off" for gort's timer mechanism, None for others."""
+    if e.impl != "gort":
+        return None
     for k in TIMER_MECH_PARAMS:
         if k in e.params:
             v = str(e.params[k]).lower()
             return "on" if v in ("1", "on", "true", "yes") else "off"
+    m = e.metric_median(TIMER_MECH_METRIC)
+    if m is not None:
+        return "on" if m > 0 else "off"
     return None
+
+
+def timer_config(e) -> tuple:
+    """timer_config: (spinners, GOMAXPROCS, whether it was the runtime's default)."""
+    default = str(e.param("procs_mode", "")) == "default" or e.param("procs") in (0, "0")
+    return (e.param("n"), e.param("procs"), default)
 
 
 def timer_lateness(run: Run, outdir: str):
     name = NAMES["timer"]
-    ents = [e for e in run.select(name) if e.param("quota") in (None, "none", 0)]
-    if not ents:
-        return F.Skipped("timer_lateness", "Timer lateness CDF (issue 9)", f"{name} (lateness metrics)")
+    no_quota = (None, "none", 0)
+    ents = [e for e in run.select(name) if e.param("quota") in no_quota]
+    alone = [e for e in run.select(NAMES["timer_alone"]) if e.param("quota") in no_quota]
+    if not ents and not alone:
+        return F.Skipped("timer_lateness", "Timer lateness CDF (issue 9)",
+                         f"{name}/{NAMES['timer_alone']} (lateness metrics)")
     configs = []
+    for e in alone:
+        if ("alone",) not in configs:
+            configs.append(("alone",))
     for e in ents:
-        c = (e.param("n"), e.param("procs"))
+        c = timer_config(e)
         if c not in configs:
             configs.append(c)
-    configs = configs[:4]
-    ncols = min(2, len(configs))
+    configs = configs[:6]
+    ncols = min(3, len(configs))
     nrows = (len(configs) + ncols - 1) // ncols
-    fig, axes = F.new_figure(ncols=ncols, nrows=nrows, width=5 * ncols, height=3.4 * nrows)
+    fig, axes = F.new_figure(ncols=ncols, nrows=nrows, width=4.2 * ncols, height=3.3 * nrows)
     used = []
-    for idx, (n, p) in enumerate(configs):
+    for idx, cfg in enumerate(configs):
         ax = axes[idx // ncols][idx % ncols]
-        for e in ents:
-            if (e.param("n"), e.param("procs")) != (n, p):
+        for e in (alone if cfg == ("alone",) else ents):
+            if cfg != ("alone",) and timer_config(e) != cfg:
                 continue
             mv = mech_value(e)
             label = e.impl + (f", mechanism {mv}" if mv else "")
@@ -193,7 +223,12 @@ def timer_lateness(run: Run, outdir: str):
         ax.set_xscale("log")
         ax.set_xlabel("lateness of a 1 ms ticker (µs, log)")
         ax.set_ylabel("CDF")
-        ax.set_title(f"{n} CPU-bound goroutines, GOMAXPROCS={p}", fontsize=9)
+        if cfg == ("alone",):
+            ax.set_title("ticker alone", fontsize=9)
+        else:
+            n, p, default = cfg
+            ps = (f"default ({p})" if p not in (None, 0, "0") else "default") if default else str(p)
+            ax.set_title(f"{n} CPU-bound goroutines, GOMAXPROCS={ps}", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     for idx in range(len(configs), nrows * ncols):

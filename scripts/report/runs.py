@@ -20,7 +20,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,6 +32,9 @@ class InputError(Exception):
 
 
 _GO_PROCS_SUFFIX = re.compile(r"-\d+$")
+# Google Benchmark's decorations of a name: not parameters.
+_DECORATIONS = ("real_time", "process_time", "manual_time", "min_time:", "min_warmup_time:",
+                "iterations:", "repeats:")
 
 
 def split_name(name: str) -> tuple[str, dict]:
@@ -44,6 +47,8 @@ def split_name(name: str) -> tuple[str, dict]:
     for i, p in enumerate(parts[1:]):
         if i == len(parts) - 2:
             p = _GO_PROCS_SUFFIX.sub("", p)
+        if p.startswith(_DECORATIONS):
+            continue
         if ":" in p:
             k, v = p.split(":", 1)
         elif "=" in p:
@@ -127,6 +132,14 @@ class Entry:
     def metric_median(self, key) -> float | None:
         v = self.metric(key)
         return None if v is None else float(np.median(v))
+
+    def as_metric(self, key: str, unit: str) -> "Entry | None":
+        """as_metric returns a copy whose samples are a metric's per-repetition
+        values (e.g. rss_per_g_bytes of a benchmark timed in ns/op), or None."""
+        v = self.metric(key)
+        if v is None:
+            return None
+        return replace(self, samples=v, unit=unit)
 
     def metric_reps(self, key) -> list[np.ndarray] | None:
         """metric_reps returns a list-valued metric per repetition (e.g. every

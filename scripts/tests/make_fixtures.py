@@ -95,41 +95,57 @@ def full(g: Gen, ncpu: int, hw: bool):
     g.add("ThreadCreateJoin", "os", "sched", 33000, {}, 305)
     g.add("Skynet", "gort", "sched", 300e6, {"procs": ncpu}, None, spread=0.05)
     g.add("Skynet", "go", "sched", 684e6, {"procs": ncpu}, None, spread=0.05)
-    g.add("ParkedGoroutineMemory", "gort", "sched", 4400, {}, 305, unit="B", spread=0.01)
-    g.add("ParkedGoroutineMemory", "go", "sched", 2714, {}, 305, unit="B", spread=0.01)
-    g.add("ParkedThreadMemory", "os", "sched", 8600, {}, 305, unit="B", spread=0.01)
+    g.add("ParkedGoroutineMemory", "gort", "sched", 300, {}, 305,
+          metrics={"rss_per_g_bytes": g.samples(4400, spread=0.01)})
+    g.add("ParkedGoroutineMemory", "go", "sched", 420, {}, 305,
+          metrics={"rss_per_g_bytes": g.samples(2714, spread=0.01)})
+    g.add("ParkedThreadMemory", "os", "sched", 30000, {}, 305,
+          metrics={"rss_per_thread_bytes": g.samples(8600, spread=0.01)})
     for impl, eff in (("gort", 0.97), ("go", 0.93)):
         for p in (1, 2, 4, 8, 16, 32):
             used = min(p, ncpu)
             over = 1 + 0.01 * max(0, p - ncpu) / ncpu
             g.add("FanOut", impl, "sched", 1e6 / (1 + (used - 1) * eff) * over, {"procs": p}, 308, n=5)
-    for n_, p in ((1, 2), (2, 2), (2, 1), (4, 2)):
-        sat = n_ >= p
-        for impl, mech, center in (("gort", "on", 150e3 if sat else 60e3), ("gort", "off", 15e6 if sat else 60e3),
+    def lateness(center, dist):
+        d = g.dist(center, per_rep=30, sigma=0.4)
+        m = {"p50_ns": [sig(float(np.quantile(r, .5))) for r in d],
+             "p99_ns": [sig(float(np.quantile(r, .99))) for r in d], "max_ns": [max(r) for r in d],
+             "ticks": [1000] * 5}
+        if dist:
+            m["lateness_ns"] = d
+        return sig(float(np.median(np.concatenate(d)))), m
+    for impl, center in (("gort", 50e3), ("go", 93e3)):
+        med_, m = lateness(center, impl == "gort")
+        g.add("TimerLateness", impl, "timer", 1e6 + med_, {"procs": ncpu}, 301, metrics=m, scale=False)
+    for n_, p in ((1, 2), (2, 2), (2, 1), (4, 2), (2, 0)):
+        sat = n_ >= (p or ncpu)
+        for impl, mech, center in (("gort", 1, 150e3 if sat else 60e3), ("gort", 0, 15e6 if sat else 60e3),
                                    ("go", None, 19e6 if sat else 93e3)):
-            d = g.dist(center, per_rep=30, sigma=0.4)
-            params = {"n": n_, "procs": p}
-            if mech:
+            med_, m = lateness(center, impl == "gort")
+            m["timerpreempt"] = [mech or 0] * 5
+            params = {"n": n_, "procs": p or ncpu, "procs_mode": "set" if p else "default"}
+            if mech is not None:
                 params["timerpreempt"] = mech
-            g.add("TimerLateness", impl, "timer", sig(float(np.median(np.concatenate(d)))), params, 301,
-                  metrics={"lateness_ns": d,
-                           "p50_ns": [sig(float(np.quantile(r, .5))) for r in d],
-                           "p99_ns": [sig(float(np.quantile(r, .99))) for r in d],
-                           "max_ns": [max(r) for r in d]}, scale=False)
-    # --- quota grid (claims 308; issue 3) ---
+            g.add("TimerSaturated", impl, "timer", 1e6 + med_, params, 301, metrics=m, scale=False)
+    # --- quota grid (claim 308; issue 3): TimerSaturated n=2 under quotas ---
     for q in (0.5, 1.0, 1.5):
         floor_ = max(1, int(q))
         ceil_ = int(np.ceil(q))
         for impl in ("gort", "go"):
-            rules = [("host", ncpu), ("floor", floor_), ("ceil", ceil_)] + ([("default", ceil_)] if impl == "gort" else [])
-            for rule, p in rules:
+            settings = sorted({ncpu, floor_, ceil_})
+            cells = [(p, "set") for p in settings] + [(ceil_ if impl == "gort" else ncpu, "default")]
+            for p, mode in cells:
                 busy = p / q
                 p50 = (1e5 if busy <= 1 else 20e6 * busy / 2) * (0.7 if impl == "gort" else 1)
                 p99 = p50 * (1.4 if busy > 1 else 8)
                 periods = 50
-                g.add("QuotaLatency", impl, "quota", p50, {"procs": p, "procs_rule": rule, "quota": q}, 308,
+                g.add("TimerSaturated", impl, "timer", 1e6 + p50,
+                      {"n": 2, "procs": p, "procs_mode": mode, "quota": q, **({"timerpreempt": 1} if impl == "gort" else {})},
+                      308,
                       metrics={"p50_ns": g.samples(p50), "p99_ns": g.samples(p99), "max_ns": g.samples(p99 * 1.3),
-                               "nr_periods": [periods] * 5, "nr_throttled": [min(periods, int(periods * busy / 2))] * 5},
+                               "nr_periods": [periods] * 5,
+                               "nr_throttled": [min(periods, int(periods * busy / 2))] * 5,
+                               "throttled_ns": [sig(1e6 * busy)] * 5},
                       scale=False)
     # --- channels and sync (issue 4) ---
     for impl, f in (("gort", 0.3), ("go", 1.0)):
