@@ -31,7 +31,7 @@ B = {
     "fanout": "FanOut", "gosched": "GoschedPingPong", "futex_same": "FutexPingPongSameCore",
     "futex_cross": "FutexPingPongCrossCore", "churn": "GCChurn", "rms": "ReadMemStats",
     "metrics_read": "MetricsRead", "parked": "ParkedGoroutineMemory", "parked_thread": "ParkedThreadMemory",
-    "stackheap": "StackVsHeap", "select_default": "SelectDefault", "pingpong": "ChanPingPong",
+    "stackheap": "StackVsHeap", "select_default": "ChanSelectDefault", "pingpong": "ChanPingPong",
     "quota": "QuotaLatency/TimerSaturated (any run under a quota)", "alloc": "Alloc", "refill": "AllocRefill", "span": "AllocSpan",
     "frag": "Fragmentation", "flood": "MapFlood", "map_insert": "MapInsert", "append": "Append",
     "zero": "Zero", "litmus": "MemoryModelLitmus", "methodset": "MethodSetCheck",
@@ -120,10 +120,12 @@ def c301(run: Run, res: ClaimResult):
         s = e1.median / ek.median
         if ek.unit.endswith("_per_s"):
             s = 1 / s
-        eff = s / ncpu
-        res.figures[impl] = f"fan-out speedup {s:.2f}× on {ncpu} Ps ({eff:.0%} of linear)"
-        v = ratio_verdict(eff, 0.8, 0.5)
-        return v, f"speedup {s:.2f}× at GOMAXPROCS={ncpu}" + ("" if v == HOLDS else f", {eff:.0%} of linear (claim: all cores busy)")
+        # Share of the extra cores put to work: 1 = linear, 0 = no speedup at all.
+        eff = (s - 1) / (ncpu - 1)
+        res.figures[impl] = f"fan-out speedup {s:.2f}× on {ncpu} Ps"
+        v = ratio_verdict(eff, 0.8, 0.4)
+        return v, f"speedup {s:.2f}× at GOMAXPROCS={ncpu}" + (
+            "" if v == HOLDS else f": {eff:.0%} of the extra cores used (claim: all cores busy)")
     return judge(res, per)
 
 
@@ -489,9 +491,10 @@ def c313(run: Run, res: ClaimResult):
         e = run.one(B["litmus"], impl)
         if e is None:
             return None
-        v = e.metric_median("violations")
-        if v is None:
+        vs = e.metric("violations")
+        if vs is None:
             return None
+        v = float(vs.sum())   # any violation in any repetition counts
         res.figures[impl] = (res.figures.get(impl, "") + f"; {v:.0f} litmus violations").lstrip("; ")
         return (HOLDS, "0 violations of message passing with synchronization") if v == 0 else (
             NOT, f"{v:.0f} violations with synchronization")

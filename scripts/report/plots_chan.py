@@ -14,10 +14,10 @@ SECTION = "Channels, select and sync"
 
 NAMES = {
     "handoff": ["ChanPingPong"],                   # ns per one-way hand-off, params procs
-    "throughput": ["ChanBuffered"],                # ns per element, cap 128, 1x1 and 4x4
-    "select": ["Select2", "Select4", "SelectDefault"],
-    "sync": ["MutexUncontended", "MutexContended", "WaitGroup"],
-    "ring": ["ThreadRing", "SkynetChan"],           # wall time per run
+    "throughput": ["ChanBuffered"],                # ns per element, cap 128, params pairs, procs
+    "select": ["ChanSelect", "ChanSelectDefault"],  # params cases=2/4; default on an empty channel
+    "sync": ["MutexUncontended", "MutexContended", "WaitGroupAddDoneWait", "WaitGroupJoin"],
+    "ring": ["ChanThreadRing", "ChanSkynet"],       # ns per pass / per tree
 }
 
 

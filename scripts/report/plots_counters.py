@@ -8,6 +8,8 @@ section says so, with the reason the run recorded.
 from __future__ import annotations
 
 import figures as F
+import numpy as np
+
 from runs import Run
 
 SECTION = "Counters per operation"
@@ -20,16 +22,27 @@ MAX_PANELS = 4
 MAX_BENCHES = 10
 
 
-def per_op(e, event: str) -> float | None:
+def per_op_values(e, event: str):
+    """per_op_values: the event's per-op values (one per repetition when the
+    run stored a list, else one), or None."""
     if event == "IPC":
-        i, c = per_op(e, "instructions"), per_op(e, "cycles")
-        return i / c if i is not None and c else None
+        i, c = per_op_values(e, "instructions"), per_op_values(e, "cycles")
+        if i is None or c is None or i.size != c.size or not np.all(c > 0):
+            return None
+        return i / c
     c = e.counters.get(event)
-    if isinstance(c, dict):
-        v = c.get("per_op")
-    else:
-        v = c
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    v = c.get("per_op") if isinstance(c, dict) else c
+    if isinstance(v, list):
+        v = [x for x in v if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        return np.array(v, dtype=float) if v else None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return np.array([float(v)])
+    return None
+
+
+def per_op(e, event: str) -> float | None:
+    v = per_op_values(e, event)
+    return None if v is None else float(np.median(v))
 
 
 def notes(run: Run) -> list[str]:
@@ -63,20 +76,23 @@ def counters_per_op(run: Run, outdir: str):
     labels = labels[:MAX_BENCHES]
     impls = F.impl_sort({e.impl for e in ents})
     fig, axes = F.new_figure(ncols=len(events), width=max(6, 3.6 * len(events)), height=4.2)
-    import numpy as np
     for ax, ev in zip(axes[0], events):
         width = 0.8 / len(impls)
         for i, impl in enumerate(impls):
-            xs, ys = [], []
+            xs, ys, lo, hi = [], [], [], []
             for g, lb in enumerate(labels):
                 e = next((x for x in ents if x.impl == impl and f"{x.name} {F.params_label(x.params)}".strip() == lb), None)
-                v = per_op(e, ev) if e is not None else None
+                v = per_op_values(e, ev) if e is not None else None
                 if v is not None:
+                    m = float(np.median(v))
                     xs.append(g - 0.4 + width * (i + 0.5))
-                    ys.append(v)
+                    ys.append(m)
+                    lo.append(m - v.min())
+                    hi.append(v.max() - m)
             if xs:
                 n = F.n_label([x for x in ents if x.impl == impl])
-                ax.bar(xs, ys, width=width * 0.95, color=F.color(impl), label=f"{impl} ({n})")
+                ax.bar(xs, ys, width=width * 0.95, color=F.color(impl), label=f"{impl} ({n})",
+                       yerr=[lo, hi], capsize=2, error_kw={"elinewidth": 0.8})
         ax.set_xticks(np.arange(len(labels)))
         ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=6)
         ax.set_title(ev + (" (instructions / cycles)" if ev == "IPC" else " per op"), fontsize=8)
@@ -85,7 +101,8 @@ def counters_per_op(run: Run, outdir: str):
     hw = run.hardware_counters
     note = "" if hw else "No hardware counters on this machine: software events only"
     return F.finish(fig, run, ents, outdir, "counters", "Counters per operation",
-                    spread="bars = per-op value summed over all Ms, scaled for multiplexing (median over repetitions)",
+                    spread="bars = per-op value summed over all Ms, scaled for multiplexing; median and min–max "
+                           "over repetitions where the run stored one value per repetition",
                     note=note, margins={"bottom": 1.8})
 
 

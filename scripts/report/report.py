@@ -23,21 +23,23 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import claims  # noqa: E402
-import crosscpu  # noqa: E402
-import figures as F  # noqa: E402
-import plots_chan  # noqa: E402
-import plots_counters  # noqa: E402
-import plots_gc  # noqa: E402
-import plots_lang  # noqa: E402
-import plots_mem  # noqa: E402
-import plots_quota  # noqa: E402
-import plots_sched  # noqa: E402
-from runs import InputError, Run, load_run  # noqa: E402
+from runs import InputError, Run, load_run  # noqa: E402  (numpy only: bad input fails fast)
 from writers import H, Img, P, Table, UL, to_html, to_markdown, write_atomic  # noqa: E402
 
-# Report sections in order; each module has SECTION, PLOTS and optionally notes(run).
-MODULES = [plots_sched, plots_chan, plots_mem, plots_gc, plots_quota, plots_counters, plots_lang]
+# Report sections in order; each module has SECTION, PLOTS and optionally
+# notes(run). Imported on first use: matplotlib costs seconds to import.
+MODULE_NAMES = ["plots_sched", "plots_chan", "plots_mem", "plots_gc", "plots_quota", "plots_counters", "plots_lang"]
+
+
+def modules():
+    import importlib
+    return [importlib.import_module(n) for n in MODULE_NAMES]
+
+
+def __getattr__(name):  # report.MODULES, for tests and callers
+    if name == "MODULES":
+        return modules()
+    raise AttributeError(name)
 
 
 class UsageError(Exception):
@@ -82,6 +84,9 @@ def context_rows(run: Run) -> list[list[str]]:
 
 
 def build(runs: list[Run], base: Run, outdir: str):
+    import claims
+    import crosscpu
+    import figures as F
     run = runs[0]
     blocks = [H(1, f"gort-bench report — {run.machine}"),
               P(f"Run {run.run_id}, repetitions {run.reps}, {len(run.entries)} benchmark entries. "
@@ -101,7 +106,7 @@ def build(runs: list[Run], base: Run, outdir: str):
                Table(claims.TABLE_HEADERS, claims.table_rows(results))]
 
     skipped_all = []
-    for mod in MODULES:
+    for mod in modules():
         blocks.append(H(2, mod.SECTION))
         notes = mod.notes(run) if hasattr(mod, "notes") else []
         for n in notes:

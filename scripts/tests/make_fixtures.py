@@ -74,7 +74,7 @@ def full(g: Gen, ncpu: int, hw: bool):
           "context-switches": {"per_op": 0.0, "multiplexed": False}}
 
     def ctr(ns, cs=0.0, ipc=1.5):
-        c = {"task-clock": {"per_op": sig(ns * g.speed), "multiplexed": False},
+        c = {"task-clock": {"per_op": g.samples(ns * g.speed), "multiplexed": False},
              "context-switches": {"per_op": cs, "multiplexed": False},
              "page-faults": {"per_op": 0.001, "multiplexed": False}}
         if hw:
@@ -151,17 +151,18 @@ def full(g: Gen, ncpu: int, hw: bool):
     for impl, f in (("gort", 0.3), ("go", 1.0)):
         g.add("ChanPingPong", impl, "chan", 120 * f, {"procs": 1}, 307)
         g.add("ChanPingPong", impl, "chan", 129 * f * 1.5, {"procs": 2}, 307)
-        g.add("ChanBuffered", impl, "chan", 31.5 * f, {"producers": 1, "consumers": 1}, 307)
-        g.add("ChanBuffered", impl, "chan", 80 * f, {"producers": 4, "consumers": 4}, 307)
-        g.add("Select2", impl, "chan", 90 * f, {}, 307)
-        g.add("Select4", impl, "chan", 140 * f, {}, 307)
-        g.add("SelectDefault", impl, "chan", 6 * f + 2, {}, 307)
+        g.add("ChanBuffered", impl, "chan", 31.5 * f, {"pairs": 1, "procs": 1}, 307)
+        g.add("ChanBuffered", impl, "chan", 80 * f, {"pairs": 4, "procs": 2}, 307)
+        g.add("ChanSelect", impl, "chan", 90 * f, {"cases": 2}, 307)
+        g.add("ChanSelect", impl, "chan", 140 * f, {"cases": 4}, 307)
+        g.add("ChanSelectDefault", impl, "chan", 6 * f + 2, {}, 307)
         g.add("MutexUncontended", impl, "sync", 14 * f, {}, 313)
         g.add("MutexContended", impl, "sync", 60 * f, {"goroutines": 2}, 313)
         g.add("MutexContended", impl, "sync", 110 * f, {"goroutines": 8}, 313)
-        g.add("WaitGroup", impl, "sync", 40 * f, {}, None)
-        g.add("ThreadRing", impl, "chan", 400e6 * f, {}, None, spread=0.05)
-        g.add("SkynetChan", impl, "chan", 700e6 * f, {"procs": ncpu}, None, spread=0.05)
+        g.add("WaitGroupAddDoneWait", impl, "sync", 40 * f, {}, None)
+        g.add("WaitGroupJoin", impl, "sync", 300 * f, {"goroutines": 8}, None)
+        g.add("ChanThreadRing", impl, "chan", 150 * f, {"procs": 1}, None, spread=0.05)
+        g.add("ChanSkynet", impl, "chan", 700e6 * f, {"procs": ncpu}, None, spread=0.05)
     g.add("ChanPingPong", "os", "chan", 2500, {"procs": 1}, None)
     g.add("MutexUncontended", "std", "sync", 18, {}, 313)
     g.add("MemoryModelLitmus", "gort", "sync", 50, {"sync": 1}, 313, metrics={"violations": [0] * 5})
@@ -263,7 +264,7 @@ def subset(g: Gen, ncpu: int):
             g.add("FanOut", impl, "sched", 1e6 / (1 + (used - 1) * eff) * (1.08 if p > ncpu else 1), {"procs": p}, 308)
     for impl, f in (("gort", 0.3), ("go", 1.0)):
         g.add("ChanPingPong", impl, "chan", 120 * f, {"procs": 1}, 307)
-        g.add("SelectDefault", impl, "chan", 6 * f + 2, {}, 307)
+        g.add("ChanSelectDefault", impl, "chan", 6 * f + 2, {}, 307)
     for s in (16, 64, 256, 1024):
         g.add("Alloc", "gort", "mem", 5 + s / 40, {"size": s, "kind": "noscan"}, 309)
         g.add("Alloc", "go", "mem", 13 + s / 5, {"size": s, "kind": "noscan"}, 309)

@@ -59,7 +59,7 @@ def test_figures_state_machine_run_reps_and_spread(full_report):
         assert "machine: vm2 (Intel Xeon" in c, c
         assert "run: vm2/20261127T120000Z" in c, c
         assert re.search(r"repetitions: n=\d", c), c
-        assert any(w in c for w in ("min–max", "CI", "every pause", "CDF", "percentile")), c
+        assert any(w in c for w in ("min–max", "CI", "every pause", "CDF", "percentile", "spread")), c
 
 
 def test_no_counters_note(full_report):
@@ -106,12 +106,11 @@ def test_partial_run_lists_what_is_not_measured(tmp_path):
     assert "does not say whether hardware counters were available" in md
 
 
-def test_default_out_dir_is_under_first_run(tmp_path):
+def test_default_out_dir_is_under_first_run(tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(PARTIAL, run)
-    r = subprocess.run([PYTHON, REPORT_PY, str(run)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == str(run / "report" / "report.html")
+    assert report.main([str(run)]) == 0
+    assert capsys.readouterr().out.strip() == str(run / "report" / "report.html")
     assert (run / "report" / "report.md").exists()
 
 

@@ -1,0 +1,101 @@
+"""Cross-CPU comparison: ratios of medians with confidence intervals, the
+statistics underneath, and the page in the report."""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+import crosscpu
+import stats
+from conftest import BIG16, VM2
+from runs import load_run
+
+
+def test_ratios_vs_baseline():
+    base, other = load_run(VM2), load_run(BIG16)
+    rs = {r.label: r for r in crosscpu.compare(base, other)}
+    # big16's fixture runs at 0.7x the time of vm2's for the same work.
+    g = rs["GoschedPingPong [gort] procs=1"]
+    assert 0.6 < g.ratio < 0.8 and g.lo <= g.ratio <= g.hi and g.hi < 1
+    assert g.significant
+    # FanOut at 16 Ps: 16 cores vs 2, far faster.
+    f = rs["FanOut [gort] procs=16"]
+    assert f.ratio < 0.15
+    # Benchmarks only one machine has are not compared.
+    assert not any(k.startswith("GCChurn") for k in rs)
+    gm = stats.geomean([r.ratio for r in rs.values()])
+    assert 0.2 < gm < 0.8
+
+
+def test_ratio_is_a_time_ratio_for_throughput_units():
+    base, other = load_run(VM2), load_run(BIG16)
+    e_b = base.one("MapInsert", "gort")
+    e_o = other.one("MapInsert", "gort")
+    r_time = crosscpu.compare(base, other)
+    plain = next(r for r in r_time if r.label.startswith("MapInsert [gort]")).ratio
+    for e in (e_b, e_o):
+        e.samples = 1e9 / e.samples
+        e.unit = "ops_per_s"
+    inv = next(r for r in crosscpu.compare(base, other) if r.label.startswith("MapInsert [gort]")).ratio
+    assert abs(plain - inv) / plain < 0.05
+
+
+def test_same_run_is_ratio_one_not_significant():
+    base = load_run(VM2)
+    rs = crosscpu.compare(base, load_run(VM2))
+    assert rs and all(abs(r.ratio - 1) < 1e-12 for r in rs)
+    assert not any(r.significant for r in rs)
+
+
+def test_median_ci_order_statistics():
+    assert stats.median_ci([1, 2, 3, 4, 5]) is None            # n=5: no 95% interval
+    assert stats.median_ci([1, 2, 3, 4, 5, 6]) == (1, 6)
+    lo, hi = stats.median_ci(np.arange(100))
+    assert lo < 49.5 < hi and hi - lo < 25
+
+
+def test_ratio_ci_brackets_truth():
+    rng = np.random.default_rng(7)
+    a = 200 * (1 + 0.02 * rng.standard_normal(10))
+    b = 100 * (1 + 0.02 * rng.standard_normal(10))
+    r, lo, hi = stats.ratio_ci(a, b)
+    assert lo < 2.0 < hi and lo < r < hi and hi - lo < 0.2
+    assert stats.ratio_ci([3.0], [1.0, 1.0]) == (3.0, 3.0, 3.0)
+
+
+def test_page_in_report(full_report):
+    out, _, _ = full_report
+    page = open(os.path.join(out, "crosscpu.md")).read()
+    assert "Baseline: vm2 (Intel Xeon" in page
+    assert "big16 (AMD EPYC 7543P 32-Core, 16 CPUs)" in page
+    rows = [l for l in page.splitlines() if l.startswith("| GoschedPingPong [gort]")]
+    assert rows and re.search(r"\| 0\.\d+ \| \[0\.\d+, 0\.\d+\] \|", rows[0])
+    assert "fewer than 6 samples" in page
+    assert "crosscpu.png" in page
+    html = open(os.path.join(out, "crosscpu.html")).read()
+    assert "data:image/png;base64," in html
+
+
+def test_baseline_choice_reverses_the_ratio(tmp_path):
+    from writers import to_markdown
+    runs = [load_run(VM2), load_run(BIG16)]
+    page = to_markdown(crosscpu.blocks(runs, runs[1], str(tmp_path)))
+    assert "Baseline: big16" in page
+    row = next(l for l in page.splitlines() if l.startswith("| GoschedPingPong [gort]"))
+    assert float(row.split("|")[3]) > 1.2
+
+
+def test_baseline_flag(tmp_path, monkeypatch):
+    import report
+    seen = {}
+
+    def fake_build(runs, base, outdir):
+        seen["base"] = base.run_id
+        seen["runs"] = [r.run_id for r in runs]
+        return [], []
+    monkeypatch.setattr(report, "build", fake_build)
+    assert report.main([VM2, BIG16, "--baseline", BIG16, "--out", str(tmp_path)]) == 0
+    assert seen == {"base": "big16/20261127T130000Z",
+                    "runs": ["vm2/20261127T120000Z", "big16/20261127T130000Z"]}
