@@ -113,6 +113,12 @@ void preempt_init() {
   g_tramp_lo = reinterpret_cast<std::uintptr_t>(&gort_async_preempt_tramp);
   g_tramp_hi = g_tramp_lo + 512;
   g_async_off = debug::knobs().asyncpreemptoff;
+#if defined(GORT_TSAN)
+  // TSan defers asynchronous signals to its own safe points and hands the
+  // handler a copy of the context: rewriting it would corrupt the stack.
+  // TSan builds preempt cooperatively only.
+  g_async_off = true;
+#endif
   g_pid = getpid();
   struct sigaction sa = {};
   sa.sa_sigaction = sigurg_handler;

@@ -386,10 +386,7 @@ static void goroutine_entry(void* arg);
 static void prepare_to_run(G* gp, P* p) {
   if (gp->sp != nullptr) return;
   std::size_t want = gp->is_main ? sched_->main_stack_size : sched_->stack_size;
-  if (!gp->stk.valid() || gp->stk.size() != ((want + stack::page_size() - 1) & ~(stack::page_size() - 1))) {
-    if (gp->stk.valid()) stack::free(gp->stk, p != nullptr ? p->id : -1);
-    gp->stk = stack::alloc(want, gp->is_main ? -1 : (p != nullptr ? p->id : -1));
-  }
+  if (!gp->stk.valid()) gp->stk = stack::alloc(want, gp->is_main ? -1 : (p != nullptr ? p->id : -1));
   gp->sp = arch::ctx_make(gp->stk.hi, goroutine_entry, gp);
   san::g_created(gp);
 }
@@ -437,15 +434,13 @@ static void finish_pending(M* m) {
       gp->m = nullptr;
       gp->lockedm = nullptr;
       sched_->ngoroutines.fetch_sub(1, std::memory_order_relaxed);
-      if (m->p != nullptr && !gp->is_main) {
+      // The stack goes back to the P's stack cache now, not with the G: a
+      // recycled G waits in a run queue, maybe for long, and should not pin
+      // a stack meanwhile. It gets a (warm, cached) one when it first runs.
+      stack::free(gp->stk, gp->is_main || m->p == nullptr ? -1 : m->p->id);
+      gp->stk = stack::Stack{};
+      if (m->p != nullptr) {
         gfput(m->p, gp);
-      } else if (gp->is_main) {
-        stack::free(gp->stk, -1);
-        gp->stk = stack::Stack{};
-        LockGuard g(sched_->lock);
-        gp->schedlink = sched_->gfree;
-        sched_->gfree = gp;
-        sched_->ngfree++;
       } else {
         LockGuard g(sched_->lock);
         gp->schedlink = sched_->gfree;

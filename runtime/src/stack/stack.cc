@@ -33,29 +33,78 @@ std::vector<Stack>* pool;  // guarded by pool_lock
 
 std::atomic<std::uint64_t> n_mapped, n_in_use, n_unguarded, n_cache_hits;
 
+constexpr int kSlabStacks = 64;
+// Unguarded slab stacks not in use, by size (guarded by pool_lock).
+std::vector<Stack>* slab_free;
+
+void* map_anon(std::size_t bytes) {
+  return mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+}
+
+// slab_stack hands out an unguarded stack, mapping a new slab when needed.
+Stack slab_stack(std::size_t size) {
+  sched::LockGuard g(pool_lock);
+  if (slab_free == nullptr) slab_free = new std::vector<Stack>();
+  for (std::size_t i = slab_free->size(); i-- > 0;) {
+    if ((*slab_free)[i].size() == size) {
+      Stack s = (*slab_free)[i];
+      (*slab_free)[i] = slab_free->back();
+      slab_free->pop_back();
+      return s;
+    }
+  }
+  void* p = map_anon(size * kSlabStacks);
+  if (p == MAP_FAILED) {
+    debug::fatalf("out of memory: cannot map goroutine stacks (%zu bytes; errno %d; vm.max_map_count?)",
+                  size * kSlabStacks, errno);
+  }
+  for (int i = 1; i < kSlabStacks; i++) {
+    Stack s;
+    s.map_base = static_cast<char*>(p) + i * size;
+    s.map_size = size;
+    s.lo = reinterpret_cast<std::uintptr_t>(s.map_base);
+    s.hi = s.lo + size;
+    s.from_slab = true;
+    slab_free->push_back(s);
+  }
+  n_mapped.fetch_add(kSlabStacks, std::memory_order_relaxed);
+  n_unguarded.fetch_add(kSlabStacks, std::memory_order_relaxed);
+  Stack s;
+  s.map_base = p;
+  s.map_size = size;
+  s.lo = reinterpret_cast<std::uintptr_t>(p);
+  s.hi = s.lo + size;
+  s.from_slab = true;
+  return s;
+}
+
 Stack map_stack(std::size_t size) {
   const std::size_t pg = page_size();
   size = (size + pg - 1) & ~(pg - 1);
   Stack s;
   s.map_size = size + pg;
-  void* p = mmap(nullptr, s.map_size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (p == MAP_FAILED) debug::fatalf("out of memory: cannot map a %zu-byte goroutine stack (errno %d)", s.map_size, errno);
+  void* p = map_anon(s.map_size);
+  if (p == MAP_FAILED) return slab_stack(size);  // out of mappings
+  if (mprotect(p, pg, PROT_NONE) != 0) {
+    munmap(p, s.map_size);
+    return slab_stack(size);
+  }
   s.map_base = p;
   s.lo = reinterpret_cast<std::uintptr_t>(p) + pg;
   s.hi = reinterpret_cast<std::uintptr_t>(p) + s.map_size;
-  if (mprotect(p, pg, PROT_NONE) == 0) {
-    s.guarded = true;
-  } else {
-    // Out of mappings (vm.max_map_count): fall back to a canary.
-    n_unguarded.fetch_add(1, std::memory_order_relaxed);
-  }
+  s.guarded = true;
   n_mapped.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
 
-void unmap_stack(const Stack& s) {
-  if (!s.guarded) n_unguarded.fetch_sub(1, std::memory_order_relaxed);
+// unmap_stack releases s. REQUIRES: pool_lock held when s is from a slab.
+void unmap_stack_locked(const Stack& s) {
+  if (s.from_slab) {
+    madvise(s.map_base, s.map_size, MADV_DONTNEED);
+    if (slab_free == nullptr) slab_free = new std::vector<Stack>();
+    slab_free->push_back(s);
+    return;
+  }
   munmap(s.map_base, s.map_size);
   n_mapped.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -122,7 +171,7 @@ void free(const Stack& s, int pid) {
                 MADV_DONTNEED);
         pool->push_back(x);
       } else {
-        unmap_stack(x);
+        unmap_stack_locked(x);
       }
     }
     c.s[c.n++] = s;
@@ -133,19 +182,20 @@ void free(const Stack& s, int pid) {
   if (pool->size() < kPoolCap) {
     pool->push_back(s);
   } else {
-    unmap_stack(s);
+    unmap_stack_locked(s);
   }
 }
 
 void release_all() {
-  for (Cache& c : caches) {
-    while (c.n > 0) unmap_stack(c.s[--c.n]);
-  }
   sched::LockGuard g(pool_lock);
+  for (Cache& c : caches) {
+    while (c.n > 0) unmap_stack_locked(c.s[--c.n]);
+  }
   if (pool != nullptr) {
-    for (const Stack& s : *pool) unmap_stack(s);
+    for (const Stack& s : *pool) unmap_stack_locked(s);
     pool->clear();
   }
+  // Slabs stay mapped (their stacks were trimmed): a later run reuses them.
 }
 
 Stats stats() {

@@ -10,11 +10,14 @@
 // handler (sched/signal.cc) finds the goroutine whose guard contains the
 // address and reports "goroutine N: stack overflow".
 //
-// Guard pages split mappings, and vm.max_map_count (65530 by default) caps
-// mappings per process. When the kernel refuses another split (mprotect
-// returns ENOMEM), stacks are made without a guard and carry a canary word
-// at `lo` instead, checked at every switch out of the goroutine; an overflow
-// is then reported as soon as the canary is found dead. Stats say how many
+// Guard pages split mappings (two per stack), and vm.max_map_count (65530
+// by default) caps mappings per process, so guarded stacks stop at about
+// 32k live goroutines. Past that (mmap or mprotect fails with ENOMEM),
+// stacks come from unguarded slabs: one mapping holds kSlabStacks stacks,
+// each with a canary word at `lo` checked at every switch out of the
+// goroutine, so an overflow is reported as soon as the canary is found dead
+// rather than by a fault. Slab stacks are never unmapped one by one (that
+// would split the mapping again); they are recycled. Stats say how many
 // stacks had no guard.
 //
 // Reuse: a dead goroutine's stack goes to its P's cache (no lock), spilling
@@ -39,6 +42,7 @@ struct Stack {
   void* map_base = nullptr;
   std::size_t map_size = 0;
   bool guarded = false;
+  bool from_slab = false;  // part of an unguarded slab (never unmapped alone)
 
   std::size_t size() const { return hi - lo; }
   bool valid() const { return map_base != nullptr; }

@@ -1,0 +1,66 @@
+// stack_test.cc — goroutine stacks: usable depth, guard page, reuse.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "gort/gort.h"
+#include "stack/stack.h"
+#include "test_util.h"
+
+namespace {
+
+// recurse uses about `frames` KiB of stack.
+__attribute__((noinline)) int recurse(int frames) {
+  volatile char buf[1024];
+  std::memset(const_cast<char*>(buf), frames & 0xff, sizeof buf);
+  if (frames == 0) return buf[0];
+  return recurse(frames - 1) + buf[1];
+}
+
+TEST(Stack, DeepRecursionWithinTheStackWorks) {
+  gort::run([] {
+    std::atomic<int> r{-1};
+    gort::go([&] { r = recurse(150) >= 0; });  // ~150 KiB of a 256 KiB stack
+    while (r.load() < 0) gort::gosched();
+    EXPECT_EQ(r.load(), 1);
+  });
+}
+
+TEST(Stack, ConfigurableStackSize) {
+  gort::run(
+      [] {
+        std::atomic<int> r{-1};
+        gort::go([&] { r = recurse(900) >= 0; });  // ~900 KiB
+        while (r.load() < 0) gort::gosched();
+        EXPECT_EQ(r.load(), 1);
+      },
+      gort::Options{.stack_size = 1024 * 1024});
+}
+
+TEST(Stack, StacksOfDeadGoroutinesAreReused) {
+  gort::run(
+      [] {
+        auto before = gort::stack::stats();
+        for (int i = 0; i < 5000; i++) {
+          std::atomic<bool> done{false};
+          gort::go([&] { done = true; });
+          while (!done.load()) gort::gosched();
+        }
+        auto after = gort::stack::stats();
+        EXPECT_LT(after.mapped - before.mapped, 50u) << "sequential goroutines did not reuse stacks";
+        EXPECT_GT(after.cache_hits, before.cache_hits);
+      },
+      gort::Options{.max_procs = 1});
+}
+
+TEST(StackDeathTest, OverflowIsReportedWithTheGoroutine) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(gort::run([] {
+                gort::go([] { recurse(1 << 20); });
+                gort::sleep(std::chrono::seconds(30));
+              }),
+              ::testing::ExitedWithCode(2), "fatal error: stack overflow(.|\n)*goroutine [0-9]+: stack overflow");
+}
+
+}  // namespace
