@@ -1,0 +1,3 @@
+module gort/harness/go/quota
+
+go 1.23

@@ -1,0 +1,53 @@
+// gortbench/runner.h — `gort-bench run`: plan, execute, store.
+//
+// The plan is every (registry entry × GOMAXPROCS × quota) of the suite that
+// the filter selects, each with a C++ side (the gort_bench_<sub> binary, one
+// process per benchmark instance, so per-process counters belong to one
+// instance) and a Go side (the twin's compiled test binary). Repetitions are
+// interleaved: every repetition runs every unit once, in an order shuffled
+// per repetition (the seed is recorded), so drift hits A and B alike.
+//
+// The run directory is built under a temporary name next to its final one
+// and renamed at the end: an interrupted or failed run leaves nothing. Each
+// quota unit runs in its own transient cgroup (QuotaCgroup), removed after
+// the process — also on Ctrl-C, a crash of the child, or a timeout.
+//
+// All input is validated before anything is created; bad input gives one
+// line on stderr and exit status 2 (see validate()).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace gortbench {
+
+// RunOptions are `gort-bench run`'s options, as parsed by the CLI.
+struct RunOptions {
+  std::string suite = "quick";
+  std::string filter;             // ECMAScript regex on registry names; "" = all
+  std::string procs;              // "default,1,2"; "" = the suite's choice
+  std::string pin = "none";
+  std::string counters;           // "" = none; "default"; or a list
+  std::string quota;              // "none,0.5,1"; "" = the suite's choice
+  int reps = 0;                   // 0 = the suite's default (quick 6, full 10)
+  int go = -1;                    // -1 = when the toolchain is there; 0 no; 1 required
+  std::string out;                // results root; "" = <repo>/results
+  bool dry_run = false;
+  std::string registry;           // "" = <repo>/harness/benchmarks.json
+  std::string bench_dir;          // "" = <build>/benches
+  double timeout_s = 0;           // per process; 0 = the entry's
+  std::vector<std::string> argv;  // recorded in run.json
+  bool quiet = false;             // no progress lines
+};
+
+// run_command executes `run` and returns the process exit status: 0 done,
+// 1 done but some benchmark processes failed, 2 bad input, 130/143
+// interrupted. On success it prints the run directory on stdout (last line).
+int run_command(const RunOptions& opts);
+
+// parse_procs_list / parse_quota_list parse the CLI lists; 0 stands for
+// "default" / "none". False on a malformed list.
+bool parse_procs_list(const std::string& s, std::vector<int>* out);
+bool parse_quota_list(const std::string& s, std::vector<double>* out);
+
+}  // namespace gortbench
