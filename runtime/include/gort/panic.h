@@ -1,19 +1,25 @@
 // gort/panic.h — Go's panic as a C++ exception.
 //
-// panic_error is the exception every Go panic travels as: gort::panic(v),
-// and runtime errors (index out of range, nil map write, send on a closed
-// channel, integer divide by zero) raised inside the runtime. It carries the
-// printed form of the panic value (what Go's printpanicval writes after
-// "panic: ") and, for runtime errors, the flag that makes recover() return a
-// runtime.Error. Deferred calls and recover() are in gort/defer.h.
+// panic_error is the exception every Go panic travels as: gort::panic(v)
+// (gort/defer.h), and runtime errors (index out of range, nil map write,
+// send on a closed channel, integer divide by zero) raised inside the
+// runtime. It carries the panic value (an any), its printed form (what Go's
+// printpanicval writes after "panic: "), the panics it replaced (a deferred
+// call that panics while another panic runs), and the program counters of
+// the place it was raised, for the unrecovered-panic trace. Deferred calls
+// and recover() are in gort/defer.h. Catching panic_error with a C++
+// try/catch works, but skips Go's rules; recover() is the Go way.
 #pragma once
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 
 namespace gort {
+
+class any;
 
 // panic_error is a Go panic in flight. what() is the panic value's printed
 // form, exactly as Go prints it after "panic: ".
@@ -25,7 +31,9 @@ class panic_error : public std::exception {
     nil_value,      // panic(nil): Go 1.21+ turns it into *runtime.PanicNilError
   };
 
-  panic_error(kind k, std::string text) : kind_(k), text_(std::move(text)) {}
+  // A runtime error: the value (a runtime.Error) is made from the text.
+  panic_error(kind k, std::string text) : panic_error(k, std::move(text), nullptr) {}
+  panic_error(kind k, std::string text, std::shared_ptr<const any> value);
 
   const char* what() const noexcept override { return text_.c_str(); }
   // kind_of says what raised the panic.
@@ -35,10 +43,25 @@ class panic_error : public std::exception {
   bool is_runtime_error() const noexcept { return kind_ != kind::value; }
   // text is the printed value.
   const std::string& text() const noexcept { return text_; }
+  // value is the panic value recover() returns.
+  const any& value() const;
+  // earlier is the report of the panics this one replaced, oldest first,
+  // already in Go's shape ("panic: a [recovered]\n\t"); empty for most.
+  const std::string& earlier() const noexcept { return earlier_; }
+  void set_earlier(std::string s) { earlier_ = std::move(s); }
+  // stack returns the program counters captured where the panic was raised.
+  void* const* stack(int* n) const noexcept {
+    *n = npcs_;
+    return pcs_;
+  }
 
  private:
   kind kind_;
   std::string text_;
+  mutable std::shared_ptr<const any> value_;
+  std::string earlier_;
+  int npcs_ = 0;
+  void* pcs_[32];
 };
 
 }  // namespace gort

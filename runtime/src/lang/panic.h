@@ -11,6 +11,9 @@
 
 #include <cstdint>
 #include <exception>
+#include <string>
+
+#include "gort/panic.h"
 
 namespace gort::lang {
 
@@ -27,6 +30,11 @@ namespace gort::lang {
 // panic_divide raises "integer divide by zero".
 [[noreturn]] void panic_divide();
 
+// format_panic_value is Go's printpanicval: an error's Error(), a
+// Stringer's String(), a basic value as print writes it (a named one as
+// main.T(v)), else "(T) 0xADDR".
+std::string format_panic_value(const any& v);
+
 }  // namespace gort::lang
 
 namespace gort::detail {
@@ -35,6 +43,6 @@ namespace gort::detail {
 // exception that escaped goroutine `goid`. It prints Go's unrecovered-panic
 // report to fd 2 and exits with status 2. It never returns. This strong
 // definition (lang/panic.cc) replaces the scheduler's weak default.
-void on_uncaught_exception(std::exception_ptr ep, std::uint64_t goid) noexcept;
+[[noreturn]] void on_uncaught_exception(std::exception_ptr ep, std::uint64_t goid) noexcept;
 
 }  // namespace gort::detail
