@@ -32,7 +32,7 @@ B = {
     "futex_cross": "FutexPingPongCrossCore", "churn": "GCChurn", "rms": "ReadMemStats",
     "metrics_read": "MetricsRead", "parked": "ParkedGoroutineMemory", "parked_thread": "ParkedThreadMemory",
     "stackheap": "StackVsHeap", "select_default": "ChanSelectDefault", "pingpong": "ChanPingPong",
-    "quota": "QuotaLatency/TimerSaturated (any run under a quota)", "alloc": "Alloc", "refill": "AllocRefill", "span": "AllocSpan",
+    "quota": "QuotaTicker (or any run under a quota)", "alloc": "Alloc", "refill": "AllocRefill", "span": "AllocSpan",
     "frag": "Fragmentation", "flood": "MapFlood", "map_insert": "MapInsert", "append": "Append",
     "zero": "Zero", "litmus": "MemoryModelLitmus", "methodset": "MethodSetCheck",
     "by_value": "PassByValue", "by_pointer": "PassByPointer", "panic": "PanicRecover",
@@ -336,19 +336,22 @@ def c308(run: Run, res: ClaimResult):
                 if host is None or not aware:
                     continue
                 best = min(aware, key=lambda c: c[2])
-                q_ok.append(host[2] >= 2 * best[2])
+                q_ok.append(host[2] / best[2])
                 figs.append(f"quota {q:g}: p99 {fmt_ns(host[2])} at {host[1]} Ps vs {fmt_ns(best[2])} at {best[1]}")
             if q_ok:
-                verdicts.append(("quota", HOLDS if all(q_ok) else NOT))
-                parts.append("quota-sized GOMAXPROCS cuts p99 ≥ 2× at every quota" if all(q_ok)
-                             else "quota-sized GOMAXPROCS does not cut p99 ≥ 2× at every quota")
+                # "Hurts": p99 at GOMAXPROCS=host CPUs ≥ 1.5× the best quota-sized setting, at every quota.
+                worst = min(q_ok)
+                qv = HOLDS if worst >= 1.5 else DIFFERENT if worst > 1.1 else NOT
+                verdicts.append(("quota", qv))
+                parts.append(f"quota-sized GOMAXPROCS cuts the ticker's p99 by {worst:.1f}× or more at every quota"
+                             if qv != NOT else f"quota-sized GOMAXPROCS gains only {worst:.2f}× at some quota")
         if not verdicts:
             return None
         res.figures[impl] = "; ".join(figs)
         d = dict(verdicts)
         if "quota" in d:
-            if d["quota"] == NOT:
-                v = NOT
+            if d["quota"] in (NOT, DIFFERENT):
+                v = d["quota"]
             elif d.get("over") == NOT:
                 v = DIFFERENT
                 parts.append("GOMAXPROCS above the CPU count costs < 5% here")

@@ -3,7 +3,8 @@
 A metric that holds a distribution (every timer lateness, every GC pause) is
 a list per repetition, or a list of lists (one per repetition). Where a
 benchmark only reports percentiles, they are metrics named `p50_ns`,
-`p99_ns`, `p999_ns`, `max_ns` (optionally with a prefix: `mark_term_p99_ns`).
+`p99_ns`, `p999_ns`, `max_ns` (or `p99_late_ns`, `max_late_ns` as QuotaTicker
+names them), optionally with a prefix: `mark_term_p99_ns`.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import numpy as np
 
 from runs import Entry
 
-_PCT = re.compile(r"^(?:(?P<stem>.+)_)?p(?P<d>\d+)_ns$")
+# pNN_ns, pNN_late_ns (QuotaTicker), STEM_pNN_ns (GC phases).
+_PCT = re.compile(r"^(?:(?P<stem>.+)_)?p(?P<d>\d+)(?:_(?P<post>late|lateness))?_ns$")
+LATENESS_POSTS = ("", "_late", "_lateness")
 
 
 def distribution(e: Entry, key: str) -> np.ndarray | None:
@@ -42,20 +45,22 @@ def percentiles(e: Entry, stem: str = "") -> list[tuple[float, float]]:
         v = e.metric_median(k)
         if v is not None:
             out.append((quantile_of(m.group("d")), v))
-    mk = f"{stem}_max_ns" if stem else "max_ns"
-    v = e.metric_median(mk)
-    if v is not None:
-        out.append((1.0, v))
+    for mk in ([f"{stem}_max_ns"] if stem else [f"max{p}_ns" for p in LATENESS_POSTS]):
+        v = e.metric_median(mk)
+        if v is not None:
+            out.append((1.0, v))
+            break
     return sorted(out)
 
 
 def pct(e: Entry, q: str, stem: str = "", dist_key: str | None = None) -> float | None:
     """pct returns one percentile (q like "p99" or "max"): from the metric when
     reported, else computed from the distribution metric."""
-    key = f"{q}_ns" if not stem else f"{stem}_{q}_ns"
-    v = e.metric_median(key)
-    if v is not None:
-        return v
+    keys = [f"{stem}_{q}_ns"] if stem else [f"{q}{p}_ns" for p in LATENESS_POSTS]
+    for key in keys:
+        v = e.metric_median(key)
+        if v is not None:
+            return v
     if dist_key:
         d = distribution(e, dist_key)
         if d is not None:

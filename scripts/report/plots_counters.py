@@ -1,6 +1,7 @@
 """plots_counters.py — hardware/software counters per operation (issue 3).
 
-Reads each entry's `counters` object ({event: {"per_op": x, "multiplexed": b}})
+Reads each entry's `counters` object ({event: {"per_op_samples": [one per
+repetition], "per_op": median, "multiplexed": b}}; a lone "per_op" also works)
 and derives IPC where both `instructions` and `cycles` were counted. When the
 machine had no hardware counters (context.counters.hardware == false) the
 section says so, with the reason the run recorded.
@@ -31,7 +32,10 @@ def per_op_values(e, event: str):
             return None
         return i / c
     c = e.counters.get(event)
-    v = c.get("per_op") if isinstance(c, dict) else c
+    if isinstance(c, dict):
+        v = c.get("per_op_samples") if isinstance(c.get("per_op_samples"), list) else c.get("per_op")
+    else:
+        v = c
     if isinstance(v, list):
         v = [x for x in v if isinstance(x, (int, float)) and not isinstance(x, bool)]
         return np.array(v, dtype=float) if v else None

@@ -2,11 +2,11 @@
 a 1 ms ticker's tail latency beside CPU-bound goroutines under CPU quotas,
 for each GOMAXPROCS choice, with the cgroup's throttling counts.
 
-Entries: NAMES (first with quota entries wins), params `quota` (CPUs, e.g.
-0.5) and `procs` (a number, or "default" for the runtime's own choice);
-optional `procs_rule` (host/floor/ceil/default) labels the column. Metrics:
-p50_ns/p99_ns/max_ns (or the lateness_ns distribution), and the cgroup's
-nr_periods, nr_throttled, throttled_time_ns (or throttled_usec).
+Entries: NAMES (first with quota entries wins; harness/benchmarks.json runs
+QuotaTicker), params `quota` (CPUs, e.g. 0.5; null = no quota, shown as the
+top row), `procs` and `procs_mode` ("default": the runtime chose). Metrics:
+p50/p99/max lateness (p99_late_ns or p99_ns, or the lateness_ns
+distribution), and the cgroup's nr_periods, nr_throttled (per repetition).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ SECTION = "CPU quotas (claim 308)"
 
 # Benchmarks tried in order; failing those, any benchmark run under a quota
 # that reports a p99 is used.
-NAMES = ["QuotaLatency", "TimerSaturated", "TimerLateness"]
+NAMES = ["QuotaTicker", "QuotaLatency", "TimerSaturated", "TimerLateness"]
 RULE_PARAMS = ("procs_rule", "gomaxprocs_rule")
 DIST = "lateness_ns"
 
@@ -31,18 +31,30 @@ def no_quota(q) -> bool:
     return q in (None, "none", 0, "0", 0.0)
 
 
-def quota_entries(run: Run):
-    """quota_entries returns (name, entries run under a CPU quota)."""
+def quota_entries(run: Run, with_unlimited: bool = False):
+    """quota_entries returns (name, entries run under a CPU quota), and with
+    with_unlimited the same benchmark's entries without a quota too."""
     def usable(e):
         return not no_quota(e.param("quota")) and pct(e, "p99", dist_key=DIST) is not None
+
+    def pick(name):
+        ents = [e for e in run.select(name) if pct(e, "p99", dist_key=DIST) is not None]
+        if not any(usable(e) for e in ents):
+            return []
+        return ents if with_unlimited else [e for e in ents if usable(e)]
     for n in NAMES:
-        ents = [e for e in run.select(n) if usable(e)]
+        ents = pick(n)
         if ents:
             return n, ents
     for e in run.entries:
         if usable(e):
-            return e.name, [x for x in run.select(e.name) if usable(x)]
+            return e.name, pick(e.name)
     return None, []
+
+
+def quota_of(e) -> float:
+    """quota_of: the quota in CPUs; no quota sorts first as 0."""
+    return 0.0 if no_quota(e.param("quota")) else float(e.param("quota"))
 
 
 def is_default(e) -> bool:
@@ -61,7 +73,8 @@ def rules_of(e, ncpu: int | None) -> list[str]:
     try:
         p, q = int(float(e.param("procs"))), float(e.param("quota"))
     except (TypeError, ValueError):
-        return out
+        p, q = e.param("procs"), None
+        return ["host"] if ncpu and p is not None and str(p) == str(ncpu) else out
     if ncpu and p == ncpu:
         out.append("host")
     if p == max(1, math.floor(q)):
@@ -98,12 +111,12 @@ def throttle_text(e) -> str:
 
 
 def quota_grid(run: Run, outdir: str):
-    name, ents = quota_entries(run)
+    name, ents = quota_entries(run, with_unlimited=True)
     if not ents:
         return F.Skipped("quota_grid", "Quota tail-latency grid with throttling counts",
                          f"{'/'.join(NAMES)} with params quota and procs")
     impls = F.impl_sort({e.impl for e in ents})
-    quotas = sorted({float(e.param("quota")) for e in ents})
+    quotas = sorted({quota_of(e) for e in ents})
     cols = sorted({column(e) for e in ents}, key=_col_key)
     fig, axes = F.new_figure(ncols=len(impls), width=max(6, 1.5 * len(cols) * len(impls) + 1.5),
                              height=1.2 + 0.9 * len(quotas) + 1.3)
@@ -120,7 +133,7 @@ def quota_grid(run: Run, outdir: str):
         for e in ents:
             if e.impl != impl:
                 continue
-            r, c = quotas.index(float(e.param("quota"))), cols.index(column(e))
+            r, c = quotas.index(quota_of(e)), cols.index(column(e))
             p99 = pct(e, "p99", dist_key=DIST)
             p50 = pct(e, "p50", dist_key=DIST)
             if p99:
@@ -133,7 +146,7 @@ def quota_grid(run: Run, outdir: str):
         ax.set_xticks(range(len(cols)))
         ax.set_xticklabels(cols, fontsize=7)
         ax.set_yticks(range(len(quotas)))
-        ax.set_yticklabels([f"quota {q:g} CPU" for q in quotas], fontsize=7)
+        ax.set_yticklabels([f"quota {q:g} CPU" if q else "no quota" for q in quotas], fontsize=7)
         ax.set_title(f"{impl}: 1 ms ticker lateness ({F.n_label([e for e in ents if e.impl == impl])})",
                      fontsize=9)
     if im is not None:

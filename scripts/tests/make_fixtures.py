@@ -74,7 +74,8 @@ def full(g: Gen, ncpu: int, hw: bool):
           "context-switches": {"per_op": 0.0, "multiplexed": False}}
 
     def ctr(ns, cs=0.0, ipc=1.5):
-        c = {"task-clock": {"per_op": g.samples(ns * g.speed), "multiplexed": False},
+        tc = g.samples(ns * g.speed)
+        c = {"task-clock": {"per_op_samples": tc, "per_op": sig(float(np.median(tc))), "multiplexed": False},
              "context-switches": {"per_op": cs, "multiplexed": False},
              "page-faults": {"per_op": 0.001, "multiplexed": False}}
         if hw:
@@ -127,26 +128,25 @@ def full(g: Gen, ncpu: int, hw: bool):
             if mech is not None:
                 params["timerpreempt"] = mech
             g.add("TimerSaturated", impl, "timer", 1e6 + med_, params, 301, metrics=m, scale=False)
-    # --- quota grid (claim 308; issue 3): TimerSaturated n=2 under quotas ---
-    for q in (0.5, 1.0, 1.5):
-        floor_ = max(1, int(q))
-        ceil_ = int(np.ceil(q))
+    # --- quota grid (claim 308; issue 3): QuotaTicker, as harness/benchmarks.json runs it ---
+    for q in (None, 0.5, 1.0, 1.5):
+        floor_ = max(1, int(q or ncpu))
+        ceil_ = int(np.ceil(q or ncpu))
         for impl in ("gort", "go"):
-            settings = sorted({ncpu, floor_, ceil_})
+            settings = sorted({ncpu, floor_, ceil_}) if q else [ncpu]
             cells = [(p, "set") for p in settings] + [(ceil_ if impl == "gort" else ncpu, "default")]
             for p, mode in cells:
-                busy = p / q
+                busy = p / (q or ncpu)
                 p50 = (1e5 if busy <= 1 else 20e6 * busy / 2) * (0.7 if impl == "gort" else 1)
                 p99 = p50 * (1.4 if busy > 1 else 8)
                 periods = 50
-                g.add("TimerSaturated", impl, "timer", 1e6 + p50,
-                      {"n": 2, "procs": p, "procs_mode": mode, "quota": q, **({"timerpreempt": 1} if impl == "gort" else {})},
-                      308,
-                      metrics={"p50_ns": g.samples(p50), "p99_ns": g.samples(p99), "max_ns": g.samples(p99 * 1.3),
-                               "nr_periods": [periods] * 5,
-                               "nr_throttled": [min(periods, int(periods * busy / 2))] * 5,
-                               "throttled_ns": [sig(1e6 * busy)] * 5},
-                      scale=False)
+                m = {"p50_late_ns": g.samples(p50), "p99_late_ns": g.samples(p99), "max_late_ns": g.samples(p99 * 1.3),
+                     "gomaxprocs": [p] * 5}
+                if q:
+                    m.update({"nr_periods": [periods] * 5, "nr_throttled": [min(periods, int(periods * busy / 2))] * 5,
+                              "throttled_ns": [sig(1e6 * busy)] * 5})
+                g.add("QuotaTicker", impl, "quota", 1e6 + p50,
+                      {"spinners": 2, "procs": p, "procs_mode": mode, "quota": q}, 308, metrics=m, scale=False)
     # --- channels and sync (issue 4) ---
     for impl, f in (("gort", 0.3), ("go", 1.0)):
         g.add("ChanPingPong", impl, "chan", 120 * f, {"procs": 1}, 307)
