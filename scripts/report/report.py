@@ -92,8 +92,8 @@ def build(runs: list[Run], base: Run, outdir: str):
               P(f"Run {run.run_id}, repetitions {run.reps}, {len(run.entries)} benchmark entries. "
                 "Every plot shows the median and the spread over repetitions and names its sample count.")]
     bt = str(run.context.get("build_type") or "")
-    if bt and bt.lower() != "release":
-        blocks.append(P(f"WARNING: this run used a {bt} build; its figures are not representative."))
+    if (bt and bt.lower() not in ("release", "relwithdebinfo", "bench")) or run.context.get("debug_build"):
+        blocks.append(P(f"WARNING: this run used a {bt or 'debug'} build; its figures are not representative."))
     blocks += [H(2, "Machine"), Table(["", ""], context_rows(run))]
 
     results = claims.evaluate(run)
@@ -135,7 +135,26 @@ def build(runs: list[Run], base: Run, outdir: str):
     blocks += [H(2, "Not measured in this run"),
                UL([f"{s.title} — needs {s.needs}" for s in skipped_all]) if skipped_all
                else P("Every plot had data.")]
+    blocks += entries_table(run)
     return blocks, results
+
+
+def entries_table(run: Run) -> list:
+    """entries_table: every entry of the run with its median and spread, so
+    nothing measured is hidden even when no plot knows its name yet."""
+    from stats import fmt_value, median_ci
+    rows = []
+    for e in run.entries:
+        ci = median_ci(e.samples)
+        pl = ", ".join(f"{k}={v}" for k, v in e.params.items() if v is not None and k != "pin")
+        rows.append([e.name, e.impl, pl, str(e.n), fmt_value(e.median, e.unit),
+                     f"{fmt_value(e.lo, e.unit)} – {fmt_value(e.hi, e.unit)}",
+                     "–" if ci is None else f"{fmt_value(ci[0], e.unit)} – {fmt_value(ci[1], e.unit)}",
+                     ", ".join(sorted(e.metrics))[:80]])
+    return [H(2, "All benchmark entries", "entries"),
+            P("Median, min–max over repetitions, and the 95% confidence interval of the median from order "
+              "statistics (needs n ≥ 6). Metrics lists the per-repetition metrics each entry carries."),
+            Table(["benchmark", "impl", "params", "n", "median", "min – max", "95% CI of median", "metrics"], rows)]
 
 
 def main(argv=None) -> int:

@@ -88,7 +88,7 @@ def full(g: Gen, ncpu: int, hw: bool):
     # --- scheduler (issue 2) ---
     g.add("GoschedPingPong", "gort", "sched", 30, {"procs": 1}, 302, counters=ctr(30, 0, 2.1))
     g.add("GoschedPingPong", "go", "sched", 52, {"procs": 1}, 302, counters=ctr(52, 0, 1.8))
-    g.add("FutexPingPongSameCore", "os", "sched", 760, {}, 302, counters=ctr(760, 2, 0.6))
+    g.add("FutexPingPongSameCore", "os", "sched", 760, {}, 302, n=8, counters=ctr(760, 2, 0.6))
     g.add("FutexPingPongCrossCore", "os", "sched", 30000, {}, 302, spread=0.1)
     g.add("BoostContextJump", "boost", "sched", 3.6, {}, 302)
     g.add("SpawnJoin", "gort", "sched", 150, {}, 305)

@@ -210,3 +210,41 @@ def test_split_name(name, base, params):
 def test_names_match_case_sensitively(vm2_run):
     assert vm2_run.one("GoschedPingPong", "gort") is not None
     assert vm2_run.one("goschedpingpong", "gort") is None
+
+
+def test_all_entries_table(full_report, vm2_run):
+    out, _, _ = full_report
+    md = open(os.path.join(out, "report.md")).read()
+    table = md.split("## All benchmark entries")[1]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| benchmark")]
+    assert len(rows) == len(vm2_run.entries)
+    futex = next(r for r in rows if r.startswith("| FutexPingPongSameCore | os |"))
+    assert "| 8 |" in futex and futex.count("ns –") == 2      # n=8: min–max and a 95% CI of the median
+    gosched = next(r for r in rows if r.startswith("| GoschedPingPong | gort |"))
+    assert gosched.split("|")[7].strip() == "–"               # n=5: no interval
+
+
+def test_null_metric_values_are_skipped(tmp_path):
+    """The harness pads a metric missing from a repetition with null."""
+    doc = vm2_doc()
+    for b in doc["benchmarks"]:
+        if b["name"] == "ParkedGoroutineMemory" and b["impl"] == "go":
+            b["metrics"]["rss_per_g_bytes"][1] = None
+    from runs import load_run
+    run = load_run(write_run(tmp_path / "r", doc))
+    v = run.one("ParkedGoroutineMemory", "go").metric("rss_per_g_bytes")
+    assert v.size == 4 and np_all_finite(v)
+
+
+def np_all_finite(v):
+    import numpy as np
+    return bool(np.all(np.isfinite(v)))
+
+
+def test_debug_build_is_labelled(tmp_path):
+    doc = vm2_doc()
+    doc["context"]["build_type"] = "Debug"
+    doc["benchmarks"] = doc["benchmarks"][:3]
+    out = tmp_path / "o"
+    assert report.main([write_run(tmp_path / "r", doc), "--out", str(out)]) == 0
+    assert "WARNING: this run used a Debug build" in (out / "report.md").read_text()
