@@ -276,8 +276,8 @@ bool parse_quota_list(const std::string& s, std::vector<double>* out) {
       out->push_back(0);
       continue;
     }
-    double v;
-    if (!parse_double(item, &v) || v < 0.01 || v > 4096) return false;
+    double v;  // the kernel decides the lower bound (1 ms per period)
+    if (!parse_double(item, &v) || v <= 0 || v > 4096) return false;
     out->push_back(v);
   }
   return !out->empty();
@@ -370,7 +370,7 @@ int run_impl(const RunOptions& o) {
     throw BadInput{"--procs '" + o.procs + "': expected a list like default,1,2,4 (integers >= 1)"};
   std::vector<double> quota_cli;
   if (!o.quota.empty() && !parse_quota_list(o.quota, &quota_cli))
-    throw BadInput{"--quota '" + o.quota + "': expected a list of CPUs like none,0.5,1,1.5 (each >= 0.01)"};
+    throw BadInput{"--quota '" + o.quota + "': expected a list of CPUs like none,0.5,1,1.5 (each > 0)"};
   if (o.timeout_s < 0) throw BadInput{"--timeout must be > 0"};
   std::regex re;
   try {
