@@ -1,0 +1,128 @@
+// scavenger.cc — the background scavenger. See scavenger.h.
+#include "mem/scavenger.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "gort/mem.h"
+#include "mem/mheap.h"
+#include "mem/mstats.h"
+#include "mem/sysmem.h"
+
+namespace gort::mem {
+
+namespace {
+
+constexpr std::uint64_t kDefaultGoal = 4 << 20;   // Go's minimum heap (GOGC=100)
+constexpr std::size_t kStepBytes = 64 * kPageSize;  // 512 KiB per step
+constexpr int kCpuPercent = 1;
+
+std::atomic<std::uint64_t> g_goal{kDefaultGoal};
+std::once_flag g_start_once;
+// The worker's sleep. Never destroyed: the detached worker may still be
+// waiting on it while static destructors run at exit.
+struct Sleeper {
+  std::mutex mu;
+  std::condition_variable cv;
+};
+Sleeper& sleeper() {
+  static Sleeper* s = new Sleeper;
+  return *s;
+}
+std::atomic<bool> g_kicked{false};
+
+std::int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+std::size_t retained() { return g_heap.mapped_bytes() - g_heap.released_bytes(); }
+
+void sleep_or_kick(std::chrono::nanoseconds d) {
+  std::unique_lock<std::mutex> l(sleeper().mu);
+  sleeper().cv.wait_for(l, d, [] { return g_kicked.exchange(false, std::memory_order_acq_rel); });
+}
+
+[[noreturn]] void worker() {
+  for (;;) {
+    const std::size_t target = scavenger_retained_target();
+    const std::size_t have = retained();
+    if (have <= target) {
+      sleep_or_kick(std::chrono::milliseconds(100));
+      continue;
+    }
+    const std::int64_t t0 = now_ns();
+    const std::size_t got = scavenge_step(std::min(have - target, kStepBytes));
+    const std::int64_t took = now_ns() - t0;
+    if (got == 0) {  // everything over the target is in use
+      sleep_or_kick(std::chrono::milliseconds(100));
+      continue;
+    }
+    g_counters.scav_work_ns.fetch_add(static_cast<std::uint64_t>(took), std::memory_order_relaxed);
+    // Sleep so that work / (work + sleep) == kCpuPercent %.
+    const std::int64_t nap = std::max<std::int64_t>(took * (100 - kCpuPercent) / kCpuPercent, 20000);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(nap));
+  }
+}
+
+}  // namespace
+
+std::size_t scavenge_step(std::size_t max_bytes) {
+  const std::size_t max_pages = std::max<std::size_t>(1, max_bytes / kPageSize);
+  std::size_t n = 0;
+  std::uintptr_t base;
+  {
+    sched::LockGuard g(g_heap.lock);
+    base = g_heap.pages.take_for_scavenge(max_pages, &n);
+  }
+  if (base == 0) return 0;
+  sys::release(reinterpret_cast<void*>(base), n * kPageSize);
+  {
+    sched::LockGuard g(g_heap.lock);
+    g_heap.pages.return_scavenged(base, n);
+  }
+  g_counters.scav_released_bytes.fetch_add(n * kPageSize, std::memory_order_relaxed);
+  return n * kPageSize;
+}
+
+std::size_t scavenger_retained_target() {
+  const std::uint64_t goal = g_goal.load(std::memory_order_relaxed);
+  return goal > (UINT64_MAX / 11) * 10 ? SIZE_MAX : static_cast<std::size_t>(goal + goal / 10);
+}
+
+void scavenger_note_growth() {
+  std::call_once(g_start_once, [] {
+    sleeper();
+    std::thread(worker).detach();
+  });
+  if (retained() > scavenger_retained_target() && !g_kicked.exchange(true, std::memory_order_acq_rel)) {
+    sleeper().cv.notify_one();
+  }
+}
+
+void set_heap_goal(std::uint64_t bytes) {
+  g_goal.store(bytes, std::memory_order_relaxed);
+  scavenger_note_growth();
+}
+
+std::uint64_t heap_goal() { return g_goal.load(std::memory_order_relaxed); }
+
+std::size_t scavenge(std::size_t bytes) {
+  std::size_t done = 0;
+  while (done < bytes) {
+    const std::size_t got = scavenge_step(std::min(bytes - done, kStepBytes));
+    if (got == 0) break;
+    done += got;
+  }
+  return done;
+}
+
+}  // namespace gort::mem
