@@ -87,10 +87,12 @@ func BenchmarkChanBuffered(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
+			total := 0
 			for _, s := range sums {
-				if s != per*(per-1)/2 {
-					b.Fatal("lost or duplicated elements")
-				}
+				total += s
+			}
+			if total != pairs*(per*(per-1)/2) {
+				b.Fatal("lost or duplicated elements")
 			}
 		})
 	}
