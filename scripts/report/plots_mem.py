@@ -27,6 +27,14 @@ NAMES = {
 }
 
 
+def size_label(b: float) -> str:
+    if b >= 1 << 20:
+        return f"{b / (1 << 20):g}M"
+    if b >= 1024:
+        return f"{b / 1024:g}K"
+    return f"{b:g}"
+
+
 def kind_of(e) -> str:
     for k in KIND_PARAMS:
         if k in e.params:
@@ -69,6 +77,10 @@ def alloc_tiers(run: Run, outdir: str):
             label = impl + (f" {kind}" if kind else "")
             F.line_with_range(ax, xs, es, label, F.color(impl), ls="--" if kind == "scan" else "-")
         ax.set_xscale("log", base=2)
+        ticks = sorted({float(e.param(SIZE_PARAM)) for e in ents})
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([size_label(t) for t in ticks], fontsize=7)
+        ax.minorticks_off()
         ax.set_yscale("log")
         ax.set_xlabel("object size (bytes)")
         ax.set_ylabel(ents[0].unit)
