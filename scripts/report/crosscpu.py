@@ -63,6 +63,8 @@ def compare(base: Run, other: Run) -> list[Ratio]:
         b = idx.get(key(e))
         if b is None or b.unit != e.unit:
             continue
+        if not (b.median > 0 and e.median > 0):
+            continue  # a zero figure has no ratio
         if higher_better(e):
             r, lo, hi = ratio_ci(b.samples, e.samples)
         else:
