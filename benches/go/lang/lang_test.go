@@ -20,6 +20,12 @@ const kKeys = 1 << 20
 
 var sink int64
 
+// perElement reports ns/op per element processed: these benchmarks work in
+// whole rounds of N elements, as their C++ twins (KeepRunningBatch) do.
+func perElement(b *testing.B, elements int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(elements), "ns/op")
+}
+
 // ---- maps -------------------------------------------------------------
 
 func BenchmarkMapInsertInt64(b *testing.B) {
@@ -110,6 +116,7 @@ func BenchmarkMapIterateInt64(b *testing.B) {
 			done += kKeys
 		}
 		sink = sum
+		perElement(b, done)
 	})
 }
 
@@ -181,6 +188,7 @@ func BenchmarkMapWorstInsert(b *testing.B) {
 			}
 			done += kKeys
 		}
+		perElement(b, done)
 		b.ReportMetric(float64(worst), "max_insert_ns")
 		b.ReportMetric(float64(p999), "p999_insert_ns")
 	})
@@ -200,6 +208,7 @@ func BenchmarkMapFlooding(b *testing.B) {
 			sink += int64(len(m))
 			done += n
 		}
+		perElement(b, done)
 		b.ReportMetric(stride, "stride")
 	})
 }
@@ -230,6 +239,7 @@ func appendBench(b *testing.B, pregrow bool) {
 			rounds++
 			done += kKeys
 		}
+		perElement(b, done)
 		b.ReportMetric(float64(reallocs)/float64(rounds), "reallocs")
 		b.ReportMetric(float64(copied)/float64(rounds), "bytes_copied")
 	})

@@ -108,7 +108,11 @@ class frame {
     if (alignof(Fn) <= 16 && used_ + need <= kInlineBytes && n_ < kInlineEntries) {
       obj = ::new (buf_ + used_) Fn(std::forward<F>(f));
       used_ += need;
-      destroy = [](void* p) { static_cast<Fn*>(p)->~Fn(); };
+      if constexpr (std::is_trivially_destructible_v<Fn>) {
+        destroy = nullptr;  // nothing to do: skip the indirect call
+      } else {
+        destroy = [](void* p) { static_cast<Fn*>(p)->~Fn(); };
+      }
     } else {
       obj = new Fn(std::forward<F>(f));
       destroy = [](void* p) { delete static_cast<Fn*>(p); };
@@ -126,7 +130,7 @@ class frame {
 
   struct entry {
     void (*call)(void*);
-    void (*destroy)(void*);
+    void (*destroy)(void*);  // nullptr: trivially destructible, inline
     void* obj;
   };
   struct overflow_list {
@@ -173,7 +177,7 @@ class frame {
       } catch (...) {
         ep = std::current_exception();
       }
-      e.destroy(e.obj);
+      if (e.destroy != nullptr) e.destroy(e.obj);
       if (__builtin_expect(ep != nullptr, 0)) {
         // A deferred call panicked: the rest run in panicking mode.
         lang::run_deferred_slow(*this, std::move(ep), perr);

@@ -56,12 +56,15 @@ class panic_error : public std::exception {
   }
 
  private:
+  // kMaxStack bounds the captured trace: capturing costs about the same per
+  // frame as unwinding it, and it is paid by every panic, recovered or not.
+  static constexpr int kMaxStack = 16;
   kind kind_;
   std::string text_;
   mutable std::shared_ptr<const any> value_;
   std::string earlier_;
   int npcs_ = 0;
-  void* pcs_[32];
+  void* pcs_[kMaxStack];
 };
 
 }  // namespace gort

@@ -73,7 +73,7 @@ void run_deferred_slow(frame& f, std::exception_ptr ep, panic_error* perr) {
     } catch (...) {
       nep = std::current_exception();
     }
-    e.destroy(e.obj);
+    if (e.destroy != nullptr) e.destroy(e.obj);
     if (nep != nullptr) {
       // The deferred call panicked: the new panic replaces the current one
       // (printed after it), and the remaining deferred calls see it.
@@ -126,7 +126,9 @@ void frame::push_overflow(entry e) {
 
 void frame::discard() noexcept {
   entry e;
-  while (pop(&e)) e.destroy(e.obj);
+  while (pop(&e)) {
+    if (e.destroy != nullptr) e.destroy(e.obj);
+  }
   if (overflow_ != nullptr) {
     std::free(overflow_->e);
     delete overflow_;

@@ -58,7 +58,7 @@ panic_error::panic_error(kind k, std::string text, std::shared_ptr<const any> va
     : kind_(k), text_(std::move(text)), value_(std::move(value)) {
   // The trace of an unrecovered panic shows where it was raised; by the
   // time the goroutine's entry sees the exception that stack is unwound.
-  npcs_ = backtrace(pcs_, 32);
+  npcs_ = backtrace(pcs_, kMaxStack);
 }
 
 const any& panic_error::value() const {
