@@ -16,7 +16,10 @@
 // waiting sender panic. Panics go through gort::lang::panic_runtime_error,
 // so recover can catch them.
 //
-// T may be any nothrow-movable type, move-only types included. Blocking
+// T may be any nothrow-movable type, move-only types included. Its move
+// constructor and destructor run under the channel's runtime lock (values
+// are moved straight between goroutines and the buffer there): they must
+// not block, park or touch channels. Blocking
 // operations park the goroutine, never the OS thread; called from a thread
 // that is not a goroutine they fail with a fatal error when they would block.
 // For select over several channels see gort/select.h; for timer channels,
