@@ -231,3 +231,18 @@ TEST(Map, SeedsDifferPerMap) {
 }
 
 }  // namespace
+
+// The randomized driver for runtime/tests/fuzz/map_fuzz.cc (its libFuzzer
+// entry needs clang; this runs the same interpreter on random inputs).
+#include "fuzz/map_fuzz.cc"
+
+namespace {
+TEST(MapFuzz, RandomInputs) {
+  std::mt19937 rng(2024);
+  for (int round = 0; round < 300; round++) {
+    std::vector<std::uint8_t> in(1 + rng() % 600);
+    for (auto& b : in) b = static_cast<std::uint8_t>(rng());
+    gort_fuzz::map_fuzz_one(in.data(), in.size());
+  }
+}
+}  // namespace
