@@ -71,9 +71,13 @@ class CliTest : public ::testing::Test {
     return v;
   }
 
-  std::string write_registry(const json& entries) {
+  std::string write_registry(json entries) {
+    // A braced list of one json collapses to that json: re-wrap it.
+    if (entries.is_object()) entries = json::array({entries});
+    json doc = json::object();
+    doc["benchmarks"] = entries;
     std::string p = dir_ + "/registry.json";
-    std::ofstream(p) << json{{"benchmarks", entries}}.dump();
+    std::ofstream(p) << doc.dump();
     return p;
   }
 
@@ -307,7 +311,7 @@ TEST_F(CliTest, InterruptLeavesNoRunDirAndNoCgroup) {
   std::string base = gortbench::QuotaCgroup::base_dir(&v);
   bool cg = !base.empty() && ::access(base.c_str(), W_OK) == 0;
   auto before = gort_cgroups();
-  std::string reg = write_registry({fake_entry("FakeSpin", {{"min_time", "30"}})});
+  std::string reg = write_registry({fake_entry("FakeSlow", {{"min_time", "30"}})});
   std::vector<std::string> args = {GORT_BENCH_CLI, "run", "--registry", reg, "--bench-dir", GORT_BENCH_FAKE_DIR,
                                    "--reps", "1", "--out", out_, "--quiet"};
   if (cg) {

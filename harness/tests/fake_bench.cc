@@ -2,7 +2,8 @@
 // gort_bench_<sub> in cli_test: it accepts (and ignores) the --gort_* flags
 // libgortbench would take, so the runner's whole path can be tested before
 // the runtime links. FakeSpin/impl:os and FakeCrash (which dies when
-// FAKE_CRASH is set) exercise entries and failures.
+// FAKE_CRASH is set) exercise entries and failures; FakeSlow runs as long as
+// --benchmark_min_time says.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -22,6 +23,15 @@ static void FakeCrash(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(state.iterations());
 }
 BENCHMARK(FakeCrash)->MinTime(0.01);
+
+// FakeSlow takes its time from --benchmark_min_time (no MinTime of its own).
+static void FakeSlow(benchmark::State& state) {
+  for (auto _ : state) {
+    volatile int x = 0;
+    for (int i = 0; i < 100000; i++) x = x + i;
+  }
+}
+BENCHMARK(FakeSlow);
 
 int main(int argc, char** argv) {
   int w = 1;
