@@ -642,7 +642,10 @@ def evaluate(run: Run) -> list[ClaimResult]:
         res = ClaimResult(number=number, summary=summary, reads=reads)
         try:
             fn(run, res)
-        except (ValueError, TypeError, ZeroDivisionError, KeyError) as e:
+        except ZeroDivisionError:
+            res.verdict = UNMEASURED
+            res.detail = "could not evaluate: a figure this rule divides by is 0 in this run"
+        except (ValueError, TypeError, KeyError) as e:
             res.verdict = UNMEASURED
             res.detail = f"could not evaluate: {type(e).__name__}: {e}"
         out.append(res)

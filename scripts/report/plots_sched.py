@@ -134,7 +134,7 @@ def fanout_scaling(run: Run, outdir: str):
     allents = []
     maxp = 1
     for impl in impls:
-        ents = sorted([e for e in run.select(name, impl) if e.param("procs") is not None],
+        ents = sorted([e for e in run.select(name, impl) if e.param("procs") is not None and e.lo > 0],
                       key=lambda e: float(e.param("procs")))
         if not ents:
             continue
@@ -156,6 +156,10 @@ def fanout_scaling(run: Run, outdir: str):
         ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=2, color=F.color(impl),
                     label=F.series_label(impl, ents))
         allents += ents
+    if not allents:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        return F.Skipped("gomaxprocs_scaling", "GOMAXPROCS scaling (claim 308)", f"{name} with params procs (> 0)")
     ncpu = run.num_cpus or maxp
     ideal_x = [1, maxp]
     ax.plot([1, ncpu, maxp], [1, ncpu, ncpu], ls="--", color="#999999", label=f"ideal (flat above {ncpu} CPUs)")

@@ -225,3 +225,30 @@ def test_flip_through_the_run_file(tmp_path):
     (d / "run.json").write_text(json.dumps(doc))
     after = verdict(load_run(str(d)), 302).verdict
     assert (before, after) == (DIFFERENT, NOT)
+
+
+def test_random_subsets_never_crash(vm2_run):
+    """Partial and degenerate runs: every rule still answers with a verdict."""
+    import random
+    rng = random.Random(3)
+    for _ in range(40):
+        run = copy.deepcopy(vm2_run)
+        run.entries = [e for e in run.entries if rng.random() < 0.5]
+        for e in run.entries:
+            e.samples = e.samples[:1] if rng.random() < 0.5 else e.samples
+            if rng.random() < 0.05:
+                e.samples = np.zeros(e.n)
+            for k in list(e.metrics):
+                if rng.random() < 0.1:
+                    e.metrics[k] = [None] * 5
+        for r in claims.evaluate(run):
+            assert r.verdict in VERDICTS
+            if r.detail.startswith("could not evaluate"):
+                assert "divides by is 0" in r.detail, r.detail
+
+
+def test_zero_figure_is_not_measured(run):
+    set_samples(run, "GoschedPingPong", "go", 0, procs=1)
+    set_samples(run, "GoschedPingPong", "gort", 0, procs=1)
+    r = verdict(run, 302)
+    assert r.verdict == UNMEASURED and "is 0" in r.detail
