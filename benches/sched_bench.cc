@@ -35,6 +35,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <string>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -258,6 +261,27 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
+// same_core_as reports whether CPUs a and b are SMT siblings of one core
+// (sysfs thread_siblings_list; false when it cannot be read).
+bool same_core_as(int a, int b) {
+  std::string path = "/sys/devices/system/cpu/cpu" + std::to_string(a) + "/topology/thread_siblings_list";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return false;
+  char buf[256] = {0};
+  bool found = false;
+  if (std::fgets(buf, sizeof buf, f) != nullptr) {
+    // "0,8" or "0-1" style lists.
+    for (char* tok = std::strtok(buf, ",\n"); tok != nullptr && !found; tok = std::strtok(nullptr, ",\n")) {
+      int lo = 0, hi = 0;
+      int n = std::sscanf(tok, "%d-%d", &lo, &hi);
+      if (n == 1) hi = lo;
+      if (n >= 1 && b >= lo && b <= hi) found = true;
+    }
+  }
+  std::fclose(f);
+  return found;
+}
+
 bool pin_self(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -274,7 +298,19 @@ void futex_pingpong(benchmark::State& state, bool same_core) {
     state.SkipWithError("needs two allowed CPUs");
     return;
   }
-  const int cpu_a = cpus[0], cpu_b = same_core ? cpus[0] : cpus[1];
+  // Cross-core: the first allowed CPU on another core than cpu_a (not an SMT
+  // sibling), else simply the next allowed CPU.
+  const int cpu_a = cpus[0];
+  int cpu_b = cpu_a;
+  if (!same_core) {
+    cpu_b = cpus[1];
+    for (std::size_t i = 1; i < cpus.size(); i++) {
+      if (!same_core_as(cpu_a, cpus[i])) {
+        cpu_b = cpus[i];
+        break;
+      }
+    }
+  }
   while (state.KeepRunningBatch(state.max_iterations)) {
     const std::int64_t round_trips = (state.max_iterations + 1) / 2;
     std::atomic<std::uint32_t> turn{0};
