@@ -61,8 +61,12 @@ TEST_F(Malloc, EveryClassRoundTripAlignedZeroedDistinct) {
           ASSERT_NE(p, nullptr);
           const auto a = reinterpret_cast<std::uintptr_t>(p);
           ASSERT_EQ(a % 8, 0u);
-          if (ci.size % 16 == 0) ASSERT_EQ(a % 16, 0u) << "class " << c;
-          if ((ci.size & (ci.size - 1)) == 0 && ci.size <= kPageSize) ASSERT_EQ(a % ci.size, 0u);
+          if (ci.size % 16 == 0) {
+            ASSERT_EQ(a % 16, 0u) << "class " << c;
+          }
+          if ((ci.size & (ci.size - 1)) == 0 && ci.size <= kPageSize) {
+            ASSERT_EQ(a % ci.size, 0u);
+          }
           ASSERT_TRUE(all_zero(p, size)) << "class " << c << " round " << round;
           ASSERT_EQ(usable_size(p), round_up_size(size));
           std::uintptr_t base;
@@ -88,9 +92,8 @@ TEST_F(Malloc, TinyObjectsArePackedAlignedAndZeroed) {
     const std::size_t size = 1 + rng() % 15;
     auto* p = static_cast<unsigned char*>(alloc(size, false));
     const auto a = reinterpret_cast<std::uintptr_t>(p);
-    if (size % 8 == 0) ASSERT_EQ(a % 8, 0u);
-    else if (size % 4 == 0) ASSERT_EQ(a % 4, 0u);
-    else if (size % 2 == 0) ASSERT_EQ(a % 2, 0u);
+    const std::size_t align = size % 8 == 0 ? 8 : size % 4 == 0 ? 4 : size % 2 == 0 ? 2 : 1;
+    ASSERT_EQ(a % align, 0u) << size;
     ASSERT_TRUE(all_zero(p, size));
     std::memset(p, 0xFF, size);
     objs.emplace_back(a, size);
