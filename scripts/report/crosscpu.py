@@ -9,7 +9,6 @@ inverted so the meaning stays the same.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import figures as F

@@ -94,7 +94,7 @@ def build(runs: list[Run], base: Run, outdir: str):
     bt = str(run.context.get("build_type") or "")
     if (bt and bt.lower() not in ("release", "relwithdebinfo", "bench")) or run.context.get("debug_build"):
         blocks.append(P(f"WARNING: this run used a {bt or 'debug'} build; its figures are not representative."))
-    blocks += [H(2, "Machine"), Table(["", ""], context_rows(run))]
+    blocks += [H(2, "Machine"), Table(["context", "value"], context_rows(run))]
 
     results = claims.evaluate(run)
     counts = {v: sum(r.verdict == v for r in results) for v in (claims.HOLDS, claims.DIFFERENT, claims.NOT, claims.UNMEASURED)}
@@ -180,7 +180,7 @@ def main(argv=None) -> int:
     try:
         os.makedirs(outdir, exist_ok=True)
         if not os.access(outdir, os.W_OK):
-            raise OSError(f"not writable")
+            raise OSError("not writable")
     except OSError as e:
         print(f"report: {outdir}: cannot write the report ({e})", file=sys.stderr)
         return 2

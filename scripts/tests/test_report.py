@@ -248,3 +248,11 @@ def test_debug_build_is_labelled(tmp_path):
     out = tmp_path / "o"
     assert report.main([write_run(tmp_path / "r", doc), "--out", str(out)]) == 0
     assert "WARNING: this run used a Debug build" in (out / "report.md").read_text()
+
+
+def test_unwritable_out_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert report.main([PARTIAL, "--out", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write the report" in err[0]
