@@ -26,20 +26,24 @@ DIFFERENT = "holds with a different number"
 NOT = "does not hold"
 UNMEASURED = "not measured"
 
-# Benchmark names the rules read (keep in step with the plot modules).
+# Benchmark names the rules read (keep in step with the plot modules). A list
+# holds aliases, tried in order.
 B = {
     "fanout": "FanOut", "gosched": "GoschedPingPong", "futex_same": "FutexPingPongSameCore",
     "futex_cross": "FutexPingPongCrossCore", "churn": "GCChurn", "rms": "ReadMemStats",
     "metrics_read": "MetricsRead", "parked": "ParkedGoroutineMemory", "parked_thread": "ParkedThreadMemory",
-    "stackheap": "StackVsHeap", "select_default": "ChanSelectDefault", "pingpong": "ChanPingPong",
-    "quota": "QuotaTicker (or any run under a quota)", "alloc": "Alloc", "refill": "AllocRefill", "span": "AllocSpan",
-    "frag": "Fragmentation", "flood": "MapFlood", "map_insert": "MapInsert", "append": "Append",
-    "zero": "Zero", "litmus": "MemoryModelLitmus", "methodset": "MethodSetCheck",
+    "on_stack": "ValueOnStack", "on_heap": "ValueOnHeapGC", "malloc": "ValueMalloc",
+    "select_default": "ChanSelectDefault", "pingpong": "ChanPingPong",
+    "quota": "QuotaTicker (or any run under a quota)", "alloc": ["Alloc", "AllocFast"], "refill": "AllocRefill",
+    "span": "AllocSpan", "frag": "Fragmentation", "flood": "MapFlooding", "std_flood": "StdUnorderedFlooding",
+    "map_insert": "MapInsertInt64", "append": "AppendInt64", "append_grow": "AppendInt64Grow",
+    "zero": "MakeZeroed", "litmus": "MemoryModelLitmus", "methodset": "MethodSetCheck",
     "by_value": "PassByValue", "by_pointer": "PassByPointer", "panic": "PanicRecover",
-    "throw": "ThrowCatch", "reflect": "ReflectFieldRead", "direct_field": "DirectFieldRead",
-    "identity": "TypeIdentityCheck", "iface": "IfaceCall", "virtual": "VirtualCall", "direct": "DirectCall",
-    "mutex": "MutexUncontended",
+    "throw": "CppThrowCatch", "reflect": "ReflectFieldRead", "direct_field": "DirectFieldRead",
+    "identity": "TypeIdentityCheck", "iface": "InterfaceCall", "virtual": "VirtualCall", "direct": "DirectCall",
+    "mutex": "MutexUncontended", "std_mutex": "StdMutexUncontended",
 }
+SIZE_PARAMS = ("bytes", "size")
 PHASE_STEMS = {"sweep termination": "sweep_term", "mark termination": "mark_term"}
 PHASE_DISTS = {"sweep_term": "pause_sweep_term_ns", "mark_term": "pause_mark_term_ns"}
 RUNTIMES = ("go", "gort")   # judged in this order
@@ -65,13 +69,30 @@ RULES = {}
 def rule(number: int, summary: str, reads: list):
     """rule registers the verdict function of a claim."""
     def deco(fn):
-        RULES[number] = (summary, [B[r] for r in reads], fn)
+        RULES[number] = (summary, ["/".join(B[r]) if isinstance(B[r], list) else B[r] for r in reads], fn)
         return fn
     return deco
 
 
 def med(run: Run, key: str, impl: str | None, **params) -> Entry | None:
-    return run.one(B[key], impl, **params)
+    """med: the entry of benchmark B[key] (first alias present) for impl."""
+    return run.first_of(B[key], impl, **params)
+
+
+def any_impl(run: Run, key: str, prefer=("std", "os", "gort")) -> Entry | None:
+    """any_impl: a baseline benchmark's entry, whatever impl the run gave it."""
+    for impl in prefer:
+        e = med(run, key, impl)
+        if e is not None:
+            return e
+    return med(run, key, None)
+
+
+def size_of(e: Entry) -> float | None:
+    for k in SIZE_PARAMS:
+        if e.param(k) is not None:
+            return float(e.param(k))
+    return None
 
 
 def judge(res: ClaimResult, per_impl):
@@ -84,6 +105,7 @@ def judge(res: ClaimResult, per_impl):
             got[impl] = v
     if not got:
         res.verdict = UNMEASURED
+        res.detail = "the figures this rule compares are not all in this run"
         return res
     first = next(i for i in RUNTIMES if i in got)
     res.verdict, d = got[first]
@@ -257,23 +279,25 @@ def c305(run: Run, res: ClaimResult):
 
 
 # --- 306 / 314 ------------------------------------------------------------------
-def stack_heap(run: Run, impl: str, heap_kinds):
-    s = med(run, "stackheap", impl, where="stack")
-    h = None
-    for k in heap_kinds:
-        h = h or med(run, "stackheap", impl, where=k)
-    return s, h
-
-
-@rule(306, "A new stack frame is just SP -= framesize: essentially free compared to malloc.", ["stackheap"])
+@rule(306, "A new stack frame is just SP -= framesize: essentially free compared to malloc.",
+      ["on_stack", "malloc"])
 def c306(run: Run, res: ClaimResult):
+    m = any_impl(run, "malloc")
+
     def per(impl):
-        s, h = stack_heap(run, impl, ("malloc", "gc", "heap"))
-        if s is None or h is None:
+        s = med(run, "on_stack", impl)
+        h = m if impl == "gort" else None   # malloc is a C++ figure; Go has no malloc
+        if s is None:
+            return None
+        if h is None:
+            h = med(run, "on_heap", impl)
+        if h is None:
             return None
         r = h.median / s.median
-        res.figures[impl] = f"stack {fmt_ns(s.median)} vs {h.param('where')} {fmt_ns(h.median)}"
-        return ratio_verdict(r, 10, 2), f"{h.param('where')} allocation = {r:.1f}× a stack value"
+        res.figures[impl] = f"stack {fmt_ns(s.median)} vs {h.name} {fmt_ns(h.median)}"
+        return ratio_verdict(r, 10, 2), f"{h.name} = {r:.1f}× a stack value"
+    if m is not None:
+        res.figures["os"] = f"malloc+free {fmt_ns(m.median)}"
     return judge(res, per)
 
 
@@ -315,7 +339,7 @@ def c308(run: Run, res: ClaimResult):
 
     def per(impl):
         figs, parts, verdicts = [], [], []
-        fan = [e for e in run.select(B["fanout"], impl) if e.param("procs") is not None]
+        fan = [e for e in select(run, "fanout", impl) if e.param("procs") is not None]
         at_n = next((e for e in fan if float(e.param("procs")) == ncpu), None)
         over = [e for e in fan if float(e.param("procs")) > ncpu]
         if at_n is not None and over:
@@ -364,11 +388,20 @@ def c308(run: Run, res: ClaimResult):
 
 
 # --- 309 ---------------------------------------------------------------------
+def select(run: Run, key: str, impl: str | None, **params) -> list[Entry]:
+    """select: every entry of benchmark B[key] (first alias present) for impl."""
+    for name in ([B[key]] if isinstance(B[key], str) else B[key]):
+        ents = run.select(name, impl, **params)
+        if ents:
+            return ents
+    return []
+
+
 def alloc_at(run: Run, key: str, impl: str, size: int = 64):
-    ents = [e for e in run.select(B[key], impl)]
+    ents = select(run, key, impl)
     if not ents:
         return None
-    ents.sort(key=lambda e: abs(float(e.param("size", size)) - size))
+    ents.sort(key=lambda e: abs((size_of(e) or size) - size))
     return ents[0]
 
 
@@ -405,22 +438,22 @@ def c309(run: Run, res: ClaimResult):
 
 # --- 310 ---------------------------------------------------------------------
 @rule(310, "Maps are bucket hash tables (8 slots per bucket) with a seeded AES hash, so crafted keys cannot flood them.",
-      ["flood", "map_insert"])
+      ["flood", "std_flood", "map_insert"])
 def c310(run: Run, res: ClaimResult):
-    std = run.one(B["flood"], "std", keys="crafted") or run.one(B["flood"], "std")
+    std = any_impl(run, "std_flood")
     if std is not None:
-        res.figures["os"] = f"std::unordered_map under flood {fmt_ns(std.median)}"
+        res.figures["os"] = f"std::unordered_map, colliding keys {fmt_ns(std.median)}"
 
     def per(impl):
-        fl = run.one(B["flood"], impl, keys="crafted") or run.one(B["flood"], impl)
-        base = run.one(B["flood"], impl, keys="random") or med(run, "map_insert", impl)
-        if fl is None or base is None or fl is base:
+        fl = med(run, "flood", impl)
+        base = med(run, "map_insert", impl)
+        if fl is None or base is None:
             return None
         r = fl.median / base.median
-        res.figures[impl] = f"crafted keys {fmt_ns(fl.median)} vs random {fmt_ns(base.median)}"
+        res.figures[impl] = f"colliding keys {fmt_ns(fl.median)} vs plain inserts {fmt_ns(base.median)}"
         v = HOLDS if r <= 3 else DIFFERENT if r <= 10 else NOT
         extra = f"; std::unordered_map {std.median / fl.median:.0f}× slower under the same keys" if std else ""
-        return v, f"crafted/random = {r:.2f}×{extra}"
+        return v, f"colliding/plain = {r:.2f}×{extra}"
     return judge(res, per)
 
 
@@ -434,14 +467,15 @@ def claimed_reallocs(n: int) -> int:
     return k
 
 
-@rule(311, "append doubles capacity, then grows ~1.25× past 1024 elements: O(N) amortized.", ["append"])
+@rule(311, "append doubles capacity, then grows ~1.25× past 1024 elements: O(N) amortized.",
+      ["append", "append_grow"])
 def c311(run: Run, res: ClaimResult):
     def per(impl):
-        plain = run.one(B["append"], impl, grow=0)
-        pre = run.one(B["append"], impl, grow=1)
+        plain = med(run, "append", impl)
+        pre = med(run, "append_grow", impl)
         if plain is None:
             return None
-        n = int(plain.param("n", 1 << 20))
+        n = int(plain.param("elems", plain.param("n", 1 << 20)))
         figs = [f"{fmt_ns(plain.median)}/element"]
         if pre is not None:
             figs.append(f"with grow {fmt_ns(pre.median)}")
@@ -466,12 +500,12 @@ def c311(run: Run, res: ClaimResult):
 @rule(312, "Allocated memory is always zeroed; SIMD zeroing makes that cheap but not free.", ["zero"])
 def c312(run: Run, res: ClaimResult):
     def per(impl):
-        ents = [e for e in run.select(B["zero"], impl) if e.param("size") is not None]
+        ents = [e for e in select(run, "zero", impl) if size_of(e) is not None]
         if not ents:
             return None
-        e = max(ents, key=lambda x: float(x.param("size")))
-        gbs = float(e.param("size")) / e.median
-        res.figures[impl] = f"{fmt_bytes(float(e.param('size')))} zeroed in {fmt_ns(e.median)} ({gbs:.1f} GB/s)"
+        e = max(ents, key=size_of)
+        gbs = size_of(e) / e.median
+        res.figures[impl] = f"{fmt_bytes(size_of(e))} allocated and zeroed in {fmt_ns(e.median)} ({gbs:.1f} GB/s)"
         if gbs >= 8:
             return HOLDS, f"{gbs:.1f} GB/s"
         if gbs >= 1:
@@ -482,16 +516,18 @@ def c312(run: Run, res: ClaimResult):
 
 # --- 313 ---------------------------------------------------------------------
 @rule(313, "Channel ops and locks are happens-before edges; unsynchronized access is a data race.",
-      ["litmus", "mutex"])
+      ["litmus", "mutex", "std_mutex"])
 def c313(run: Run, res: ClaimResult):
-    for impl in ("gort", "go", "std"):
+    for impl in ("gort", "go"):
         m = med(run, "mutex", impl)
         if m is not None:
-            col = "os" if impl == "std" else impl
-            res.figures[col] = f"lock+unlock (one edge) {fmt_ns(m.median)}"
+            res.figures[impl] = f"lock+unlock (one edge) {fmt_ns(m.median)}"
+    sm = any_impl(run, "std_mutex")
+    if sm is not None:
+        res.figures["os"] = f"std::mutex lock+unlock {fmt_ns(sm.median)}"
 
     def per(impl):
-        e = run.one(B["litmus"], impl)
+        e = med(run, "litmus", impl)
         if e is None:
             return None
         vs = e.metric("violations")
@@ -509,10 +545,10 @@ def c313(run: Run, res: ClaimResult):
 
 # --- 314 ---------------------------------------------------------------------
 @rule(314, "Escape analysis keeps non-escaping values on the stack (one SP adjustment) instead of the GC heap.",
-      ["stackheap"])
+      ["on_stack", "on_heap"])
 def c314(run: Run, res: ClaimResult):
     def per(impl):
-        s, h = stack_heap(run, impl, ("gc", "heap"))
+        s, h = med(run, "on_stack", impl), med(run, "on_heap", impl)
         if s is None or h is None:
             return None
         r = h.median / s.median
@@ -527,7 +563,7 @@ def c314(run: Run, res: ClaimResult):
 # --- 315 / 319: static rules ------------------------------------------------------
 def conformance(run: Run, res: ClaimResult, key: str, what: str):
     def per(impl):
-        e = run.one(B[key], impl)
+        e = med(run, key, impl)
         if e is None:
             return None
         f = e.metric_median("failures")
@@ -552,8 +588,8 @@ def c315(run: Run, res: ClaimResult):
       ["by_value", "by_pointer"])
 def c316(run: Run, res: ClaimResult):
     def per(impl):
-        vals = {float(e.param("size")): e for e in run.select(B["by_value"], impl) if e.param("size") is not None}
-        ptrs = {float(e.param("size")): e for e in run.select(B["by_pointer"], impl) if e.param("size") is not None}
+        vals = {size_of(e): e for e in select(run, "by_value", impl) if size_of(e) is not None}
+        ptrs = {size_of(e): e for e in select(run, "by_pointer", impl) if size_of(e) is not None}
         common = sorted(set(vals) & set(ptrs))
         if not common:
             return None
@@ -570,7 +606,7 @@ def c316(run: Run, res: ClaimResult):
 @rule(317, "panic unwinds the stack running deferred calls; recover in a deferred call stops it.",
       ["panic", "throw"])
 def c317(run: Run, res: ClaimResult):
-    th = med(run, "throw", "std") or med(run, "throw", None)
+    th = any_impl(run, "throw")
     if th is not None:
         res.figures["os"] = f"C++ throw/catch {fmt_ns(th.median)}"
 
@@ -611,7 +647,7 @@ def c319(run: Run, res: ClaimResult):
 @rule(320, "An interface value is two words (itab, data); a typed nil pointer in one is not nil.",
       ["iface", "virtual", "direct"])
 def c320(run: Run, res: ClaimResult):
-    virt = med(run, "virtual", "std") or med(run, "virtual", "gort") or med(run, "virtual", None)
+    virt = any_impl(run, "virtual")
     if virt is not None:
         res.figures["os"] = f"C++ virtual call {fmt_ns(virt.median)}"
 
@@ -623,12 +659,13 @@ def c320(run: Run, res: ClaimResult):
         words = e.metric_median("iface_bytes")
         res.figures[impl] = f"interface call {fmt_ns(e.median)}" + (f" vs direct {fmt_ns(d.median)}" if d else "") + (
             f"; value = {words:.0f} B" if words is not None else "")
+        virt_ = virt   # C++'s virtual call: the vtable dispatch an itab call is compared with
         if words is not None:
             return (HOLDS, f"interface value {words:.0f} B = two words") if words == 16 else (
                 NOT, f"interface value is {words:.0f} B")
-        if virt is None:
+        if virt_ is None:
             return None
-        r = e.median / virt.median
+        r = e.median / virt_.median
         v = HOLDS if r <= 1.5 else DIFFERENT
         return v, f"an itab call costs {r:.2f}× a vtable call (one indirect call through a table)"
     return judge(res, per)

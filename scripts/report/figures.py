@@ -190,6 +190,12 @@ def bar_figure(run: Run, outdir: str, key: str, title: str, groups: list[tuple[s
                 found.append((label, e))
     if not found:
         return None
+    return found_figure(run, outdir, key, title, found, log=log, note=note)
+
+
+def found_figure(run: Run, outdir: str, key: str, title: str, found: list, log: bool | None = None,
+                 note: str = ""):
+    """found_figure: grouped bars of (label, entry) pairs, one panel per unit."""
     units = []
     for _, e in found:
         if e.unit not in units:
@@ -209,7 +215,7 @@ def bar_figure(run: Run, outdir: str, key: str, title: str, groups: list[tuple[s
                             for label in labels]
         scale, ulabel = unit_scale(unit, [e.hi for e in ents])
         grouped_bars(ax, labels, series, scale=scale, log=log, ylabel=ulabel)
-    rotated = len(groups) > 3  # grouped_bars rotates the labels of more than 3 groups
+    rotated = ngroups > 3  # grouped_bars rotates the labels of more than 3 groups
     return finish(fig, run, [e for _, e in found], outdir, key, title, note=note,
                   margins={"bottom": 1.7, "left": 1.6} if rotated else None)
 

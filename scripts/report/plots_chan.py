@@ -13,10 +13,11 @@ from runs import Run
 SECTION = "Channels, select and sync"
 
 NAMES = {
-    "handoff": ["ChanPingPong"],                   # ns per one-way hand-off, params procs
-    "throughput": ["ChanBuffered"],                # ns per element, cap 128, params pairs, procs
+    "handoff": ["ChanPingPong", "OsChanPingPong"],   # ns per one-way hand-off, params procs; OS threads
+    "throughput": ["ChanBuffered", "OsChanBuffered"],  # ns per element, cap 128, params pairs, procs
     "select": ["ChanSelect", "ChanSelectDefault"],  # params cases=2/4; default on an empty channel
-    "sync": ["MutexUncontended", "MutexContended", "WaitGroupAddDoneWait", "WaitGroupJoin"],
+    "sync": ["MutexUncontended", "StdMutexUncontended", "MutexContended", "StdMutexContended",
+             "WaitGroupAddDoneWait", "WaitGroupJoin"],
     "ring": ["ChanThreadRing", "ChanSkynet"],       # ns per pass / per tree
 }
 

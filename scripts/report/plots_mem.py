@@ -19,7 +19,7 @@ TIERS = [
     ("mheap span", ["AllocSpan"]),
     ("large objects", ["AllocLarge"]),
 ]
-SIZE_PARAM = "size"
+SIZE_PARAMS = ("size", "bytes")
 KIND_PARAMS = ("kind", "scan")
 NAMES = {
     "scaling": ["AllocParallel"],           # params procs
@@ -45,9 +45,16 @@ def kind_of(e) -> str:
     return ""
 
 
+def size_of(e) -> float | None:
+    for k in SIZE_PARAMS:
+        if e.param(k) is not None:
+            return float(e.param(k))
+    return None
+
+
 def tier_entries(run: Run, names):
     for n in names:
-        ents = [e for e in run.select(n) if e.param(SIZE_PARAM) is not None]
+        ents = [e for e in run.select(n) if size_of(e) is not None]
         if ents:
             return n, ents
     return None, []
@@ -72,12 +79,12 @@ def alloc_tiers(run: Run, outdir: str):
         for e in ents:
             series.setdefault((e.impl, kind_of(e)), []).append(e)
         for (impl, kind), es in sorted(series.items(), key=lambda kv: (F.impl_rank(kv[0][0]), kv[0][1])):
-            es.sort(key=lambda e: float(e.param(SIZE_PARAM)))
-            xs = [float(e.param(SIZE_PARAM)) for e in es]
+            es.sort(key=size_of)
+            xs = [size_of(e) for e in es]
             label = impl + (f" {kind}" if kind else "")
             F.line_with_range(ax, xs, es, label, F.color(impl), ls="--" if kind == "scan" else "-")
         ax.set_xscale("log", base=2)
-        ticks = sorted({float(e.param(SIZE_PARAM)) for e in ents})
+        ticks = sorted({size_of(e) for e in ents})
         ax.set_xticks(ticks)
         ax.set_xticklabels([size_label(t) for t in ticks], fontsize=7)
         ax.minorticks_off()

@@ -163,8 +163,11 @@ def full(g: Gen, ncpu: int, hw: bool):
         g.add("WaitGroupJoin", impl, "sync", 300 * f, {"goroutines": 8}, None)
         g.add("ChanThreadRing", impl, "chan", 150 * f, {"procs": 1}, None, spread=0.05)
         g.add("ChanSkynet", impl, "chan", 700e6 * f, {"procs": ncpu}, None, spread=0.05)
-    g.add("ChanPingPong", "os", "chan", 2500, {"procs": 1}, None)
-    g.add("MutexUncontended", "std", "sync", 18, {}, 313)
+    g.add("OsChanPingPong", "os", "chan", 2500, {}, None)
+    g.add("OsChanBuffered", "os", "chan", 400, {}, None)
+    g.add("StdMutexUncontended", "std", "sync", 18, {}, 313)
+    for t in (2, 8):
+        g.add("StdMutexContended", "std", "sync", 80 * t, {"threads": t}, 313)
     g.add("MemoryModelLitmus", "gort", "sync", 50, {"sync": 1}, 313, metrics={"violations": [0] * 5})
     # --- allocator (issue 5) ---
     sizes = (16, 32, 64, 128, 256, 512, 1024, 4096)
@@ -211,44 +214,46 @@ def full(g: Gen, ncpu: int, hw: bool):
         g.add("WriteBarrier", impl, "gc", 2.5 if impl == "gort" else 3.0, {"barrier": "on"}, 303)
         g.add("ReadMemStats", impl, "gc", 43e3, {"heap_mib": 256}, 304)
         g.add("MetricsRead", impl, "gc", 330, {"heap_mib": 256}, 304)
-    # --- language (issue 7) ---
+    # --- language (issue 7): the names of benches/lang_bench.cc ---
+    keys = {"keys": 1 << 20}
     for impl, f in (("gort", 0.8), ("go", 1.0)):
-        g.add("MapInsert", impl, "lang", 160 * f, {"keys": 1 << 20}, 310)
-        g.add("MapLookupHit", impl, "lang", 33 * f, {"keys": 1 << 20}, 310)
-        g.add("MapLookupMiss", impl, "lang", 28 * f, {"keys": 1 << 20}, 310)
-        g.add("MapDelete", impl, "lang", 60 * f, {"keys": 1 << 20}, 310)
-        g.add("MapIterate", impl, "lang", 5 * f, {"keys": 1 << 20}, 310)
-        g.add("MapInsertString", impl, "lang", 477 * f, {"keys": 1 << 20}, 310)
-        g.add("MapLookupString", impl, "lang", 89 * f, {"keys": 1 << 20}, 310)
-        g.add("MapGrowWorstInsert", impl, "lang", 5e3, {"keys": 1 << 20}, 310)
-        g.add("MapFlood", impl, "lang", 170 * f, {"keys": "crafted"}, 310)
-        g.add("MapFlood", impl, "lang", 160 * f, {"keys": "random"}, 310)
-        g.add("Append", impl, "lang", 15.3 * f, {"n": 1 << 20, "grow": 0}, 311,
-              metrics={"reallocs": [38] * 5})
-        g.add("Append", impl, "lang", 4.0 * f, {"n": 1 << 20, "grow": 1}, 311, metrics={"reallocs": [1] * 5})
-        for s in (64, 1024, 65536):
-            g.add("Zero", impl, "lang", 2 + s / 30, {"size": s}, 312)
-        g.add("StackVsHeap", impl, "lang", 0.5, {"where": "stack"}, 314)
-        g.add("StackVsHeap", impl, "lang", 15 * f, {"where": "gc"}, 314)
-        g.add("IfaceCall", impl, "lang", 1.16 * f, {}, 320)
+        g.add("MapInsertInt64", impl, "lang", 160 * f, keys, 310)
+        g.add("MapLookupHitInt64", impl, "lang", 33 * f, keys, 310)
+        g.add("MapLookupMissInt64", impl, "lang", 28 * f, keys, 310)
+        g.add("MapDeleteInt64", impl, "lang", 60 * f, keys, 310)
+        g.add("MapIterateInt64", impl, "lang", 5 * f, keys, 310)
+        g.add("MapInsertString16", impl, "lang", 477 * f, keys, 310)
+        g.add("MapLookupString16", impl, "lang", 89 * f, keys, 310)
+        g.add("MapWorstInsert", impl, "lang", 170 * f, keys, 310,
+              metrics={"max_insert_ns": g.samples(5e3 * f, spread=0.1), "p999_insert_ns": g.samples(900 * f)})
+        g.add("MapFlooding", impl, "lang", 190 * f, {"keys": 16384}, 310, metrics={"stride": [16411] * 5})
+        g.add("AppendInt64", impl, "lang", 15.3 * f, {"elems": 1 << 20}, 311,
+              metrics={"reallocs": [38] * 5, "bytes_copied": [16.7e6] * 5})
+        g.add("AppendInt64Grow", impl, "lang", 4.0 * f, {"elems": 1 << 20}, 311,
+              metrics={"reallocs": [1] * 5, "bytes_copied": [0] * 5})
+        for s_ in (64, 1024, 65536, 1 << 20):
+            g.add("MakeZeroed", impl, "lang", 8 + s_ / 30, {"bytes": s_}, 312)
+        g.add("ValueOnStack", impl, "lang", 0.5, {}, 314)
+        g.add("ValueOnHeapGC", impl, "lang", 15 * f, {}, 314)
+        g.add("InterfaceCall", impl, "lang", 1.16 * f, {}, 320)
         g.add("DirectCall", impl, "lang", 0.56, {}, 320)
         g.add("TypeAssertHit", impl, "lang", 1.0 * f, {}, 320)
         g.add("TypeAssertMiss", impl, "lang", 1.2 * f, {}, 320)
         g.add("ReflectFieldRead", impl, "lang", 25 * f, {}, 318)
         g.add("DirectFieldRead", impl, "lang", 0.6, {}, 318)
-        for s in (8, 64, 512, 4096):
-            g.add("PassByValue", impl, "lang", 0.6 + s / 64, {"size": s}, 316)
-            g.add("PassByPointer", impl, "lang", 0.7, {"size": s}, 316)
-        g.add("Defer", impl, "lang", 2.6 * f, {}, 317)
+        for s_ in (8, 64, 512, 4096):
+            g.add("PassByValue", impl, "lang", 0.6 + s_ / 64, {"bytes": s_}, 316)
+            g.add("PassByPointer", impl, "lang", 0.7, {"bytes": s_}, 316)
+        g.add("DeferCall", impl, "lang", 2.6 * f, {}, 317)
         g.add("PlainCall", impl, "lang", 0.6, {}, 317)
         g.add("PanicRecover", impl, "lang", 87 * f, {}, 317, metrics={"recovered": [1] * 5})
-    g.add("StackVsHeap", "gort", "lang", 14, {"where": "malloc"}, 306)
-    g.add("MapFlood", "std", "lang", 50000, {"keys": "crafted"}, 310, spread=0.1)
-    g.add("MapFlood", "std", "lang", 40, {"keys": "random"}, 310)
+    g.add("ValueMalloc", "std", "lang", 14, {}, 306)
+    g.add("StdUnorderedWorstInsert", "std", "lang", 60, keys, 310,
+          metrics={"max_insert_ns": g.samples(40e6, spread=0.1)})
+    g.add("StdUnorderedFlooding", "std", "lang", 50000, {"keys": 16384}, 310, spread=0.1)
     g.add("VirtualCall", "std", "lang", 1.1, {}, 320)
     g.add("StdFunctionCall", "std", "lang", 1.5, {}, 320)
-    g.add("ThrowCatch", "std", "lang", 1200, {}, 317)
-
+    g.add("CppThrowCatch", "std", "lang", 1200, {}, 317)
 
 def subset(g: Gen, ncpu: int):
     """The benchmarks the 16-CPU fixture has (same names and params as vm2's)."""
@@ -268,8 +273,8 @@ def subset(g: Gen, ncpu: int):
     for s in (16, 64, 256, 1024):
         g.add("Alloc", "gort", "mem", 5 + s / 40, {"size": s, "kind": "noscan"}, 309)
         g.add("Alloc", "go", "mem", 13 + s / 5, {"size": s, "kind": "noscan"}, 309)
-    g.add("MapInsert", "gort", "lang", 128, {"keys": 1 << 20}, 310)
-    g.add("MapInsert", "go", "lang", 160, {"keys": 1 << 20}, 310)
+    g.add("MapInsertInt64", "gort", "lang", 128, {"keys": 1 << 20}, 310)
+    g.add("MapInsertInt64", "go", "lang", 160, {"keys": 1 << 20}, 310)
 
 
 def write(rel: str, doc, cut: int | None = None):

@@ -143,14 +143,16 @@ def test_309_tiers(run):
 
 
 def test_310_flooding(run):
-    set_samples(run, "MapFlood", "go", 20000, keys="crafted")
+    r = verdict(run, 310)
+    assert "std::unordered_map" in r.figures["os"] and "slower under the same keys" in r.detail
+    set_samples(run, "MapFlooding", "go", 20000)
     assert verdict(run, 310).verdict == NOT
 
 
 def test_311_growth_rule(run):
-    set_metric(run, "Append", "go", "reallocs", [42] * 5, grow=0)
+    set_metric(run, "AppendInt64", "go", "reallocs", [42] * 5)
     assert verdict(run, 311).verdict == HOLDS
-    set_samples(run, "Append", "go", 100, grow=0)
+    set_samples(run, "AppendInt64", "go", 100)
     assert verdict(run, 311).verdict == NOT
 
 
@@ -160,7 +162,7 @@ def test_311_claimed_rule():
 
 
 def test_312_zeroing_bandwidth(run):
-    set_samples(run, "Zero", "go", 65536 / 2.0, size=65536)   # 2 GB/s
+    set_samples(run, "MakeZeroed", "go", (1 << 20) / 2.0, bytes=1 << 20)   # 2 GB/s
     assert verdict(run, 312).verdict == DIFFERENT
 
 
@@ -176,7 +178,9 @@ def test_313_without_litmus_is_not_measured(run):
 
 
 def test_314_and_306_stack_vs_heap(run):
-    set_samples(run, "StackVsHeap", "go", 10, where="stack")
+    r306 = verdict(run, 306)
+    assert "ValueMalloc" in r306.figures["gort"] and "ValueOnHeapGC" in r306.figures["go"]
+    set_samples(run, "ValueOnStack", "go", 10)
     assert verdict(run, 314).verdict == NOT
     assert verdict(run, 306).verdict == NOT
 
@@ -191,7 +195,7 @@ def test_315_conformance_entry(run):
 
 
 def test_316_receivers(run):
-    set_samples(run, "PassByValue", "go", 0.7, size=4096)
+    set_samples(run, "PassByValue", "go", 0.7, bytes=4096)
     assert verdict(run, 316).verdict == NOT
 
 
@@ -206,9 +210,9 @@ def test_318_reflection(run):
 
 
 def test_320_interface_words(run):
-    set_metric(run, "IfaceCall", "go", "iface_bytes", [16] * 5)
+    set_metric(run, "InterfaceCall", "go", "iface_bytes", [16] * 5)
     assert verdict(run, 320).verdict == HOLDS
-    set_metric(run, "IfaceCall", "go", "iface_bytes", [24] * 5)
+    set_metric(run, "InterfaceCall", "go", "iface_bytes", [24] * 5)
     assert verdict(run, 320).verdict == NOT
 
 
