@@ -17,11 +17,11 @@
 //
 // The rule for code running on goroutines (HACKING.md, "Safe points"): the
 // asynchronous path can switch a goroutine out between any two instructions
-// of the program's own code. It never does so inside libraries, the runtime
-// or a NoPreempt scope. Holding an OS mutex across such a point is allowed
-// but holds it across the switch; keeping a thread_local's address (errno's
-// too) in a register across it is not, since the goroutine may resume on
-// another thread.
+// of the program's own code. It never does so inside libraries, the runtime,
+// a NoPreempt scope, or while the goroutine holds a pthread mutex or rwlock
+// (oslock.cc counts them). Keeping a thread_local's address (errno's too)
+// in a register across such a point is not allowed, since the goroutine may
+// resume on another thread.
 #include <errno.h>
 #include <link.h>
 #include <signal.h>
@@ -76,7 +76,7 @@ constexpr std::uintptr_t kPreemptRoom = 16 * 1024;
 void sigurg_handler(int, siginfo_t*, void* ucv) {
   int saved_errno = errno;
   M* m = getm();
-  if (m == nullptr || m->locks != 0 || g_async_off || gort_tls_nopreempt != 0) {
+  if (m == nullptr || m->locks != 0 || g_async_off || gort_tls_nopreempt != 0 || gort_tls_oslocks != 0) {
     errno = saved_errno;
     return;
   }

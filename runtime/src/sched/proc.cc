@@ -318,8 +318,11 @@ static void checkdead() {
 }
 
 // stopm parks the M until someone hands it a P (m->nextp) or the runtime
-// exits.
-static void stopm(M* m) {
+// exits. With timeout_ns >= 0 it wakes by itself after that long and takes
+// P `want` back if it is still idle: an M that left a P with pending timers
+// sleeps until the earliest one, so timers of idle Ps fire on time without
+// a hop through sysmon.
+static void stopm(M* m, std::int64_t timeout_ns = -1, P* want = nullptr) {
   GORT_CHECK(m->p == nullptr, "stopm: M still holds a P");
   GORT_CHECK(!m->spinning, "stopm: M is spinning");
   sched_->lock.lock();
@@ -327,7 +330,26 @@ static void stopm(M* m) {
   checkdead();
   m->park.clear();
   sched_->lock.unlock();
-  m->park.sleep();
+  if (timeout_ns < 0 || m->park.tsleep(timeout_ns) == false) {
+    if (timeout_ns >= 0) {
+      // Timed out: leave the idle list, unless someone is already handing
+      // us a P (then wait for their wake-up).
+      sched_->lock.lock();
+      M** pm = &sched_->midle;
+      while (*pm != nullptr && *pm != m) pm = &(*pm)->schedlink;
+      if (*pm == m) {
+        *pm = m->schedlink;
+        sched_->nmidle--;
+        P* p = want != nullptr && want->status.load(std::memory_order_relaxed) == PStatus::kIdle ? pidleget(want)
+                                                                                                   : nullptr;
+        sched_->lock.unlock();
+        if (p != nullptr) acquirep(m, p);
+        return;
+      }
+      sched_->lock.unlock();
+    }
+    m->park.sleep();
+  }
   if (m->nextp != nullptr) {
     P* p = m->nextp;
     m->nextp = nullptr;
@@ -469,9 +491,18 @@ static void switch_ctx(M* m, G* cur, G* to) {
   void** save = cur != nullptr ? &cur->sp : &m->g0_sp;
   void* target = to != nullptr ? to->sp : m->g0_sp;
   if (cur != nullptr && !cur->stk.canary_ok()) report_stack_overflow(cur);
+  if (cur != nullptr) {
+    // OS locks held across the switch travel with the goroutine.
+    cur->oslocks = gort_tls_oslocks;
+    gort_tls_oslocks = 0;
+  }
   san::before_switch(m, cur, to);
   gort_swapctx(save, target);
   san::after_switch(getm(), cur);
+  if (cur != nullptr) {
+    gort_tls_oslocks += cur->oslocks;
+    cur->oslocks = 0;
+  }
 }
 
 // execute_direct makes next the running G of m (already holding p).
@@ -698,7 +729,12 @@ top:
       }
     }
   }
-  stopm(m);
+  if (std::int64_t when = timers_next(p); when != 0) {
+    std::int64_t wait = when - nanotime_raw();
+    stopm(m, wait > 0 ? wait : 0, p);
+  } else {
+    stopm(m);
+  }
   goto top;
 }
 
@@ -718,12 +754,17 @@ static void startlockedm(M* m, G* gp) {
 // stoplockedm: m's locked G cannot run; give the P away and wait until the
 // G is runnable and someone hands us a P to run it.
 static void stoplockedm(M* m) {
-  if (m->p != nullptr) handoffp(releasep(m));
+  // Arm the note before giving the P away: the M that dequeues our G may
+  // wake us (startlockedm) before we reach sleep().
+  m->park.clear();
   {
     LockGuard g(sched_->lock);
     sched_->nmidlelocked++;
+  }
+  if (m->p != nullptr) handoffp(releasep(m));
+  {
+    LockGuard g(sched_->lock);
     checkdead();
-    m->park.clear();
   }
   m->park.sleep();
   if (m->nextp != nullptr) {

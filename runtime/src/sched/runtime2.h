@@ -68,6 +68,7 @@ struct G {
   std::atomic<bool> preempt{false};  // sysmon asks it to yield
   bool is_main = false;
   bool async_preempted = false;  // resumed from the SIGURG trampoline
+  int oslocks = 0;  // pthread locks held while switched out (oslock.cc)
   std::int64_t syscall_when = 0;
 
   void* lang_slot = nullptr;  // owned by lang/ (defer chain, panic state)
@@ -177,6 +178,9 @@ void setm(M* m);
 // sees it either set or not), and the SIGURG handler refuses while it is set.
 extern "C" {
 extern __thread int gort_tls_nopreempt __attribute__((tls_model("initial-exec")));
+// OS (pthread) locks held by the goroutine running on this thread
+// (oslock.cc); asynchronous preemption waits while it is non-zero.
+extern __thread int gort_tls_oslocks __attribute__((tls_model("initial-exec")));
 }
 inline void tls_nopreempt_inc() {
 #if defined(__x86_64__)

@@ -102,13 +102,18 @@ bool retake(std::int64_t now) {
   return did;
 }
 
-// next_timer returns the earliest timer over all Ps (0: none).
-std::int64_t next_timer() {
+// next_wake returns when sysmon should next look at timers (0: no timers):
+// at `when` for an idle P (nobody else will run it), at `when` plus the
+// slack for a running P (its own schedule gets the first chance).
+std::int64_t next_wake() {
   std::int64_t best = 0;
   int procs = sched_->gomaxprocs.load(std::memory_order_acquire);
   for (int i = 0; i < procs; i++) {
-    std::int64_t w = timers_next(sched_->allp[i]);
-    if (w != 0 && (best == 0 || w < best)) best = w;
+    P* p = sched_->allp[i];
+    std::int64_t w = timers_next(p);
+    if (w == 0) continue;
+    if (p->status.load(std::memory_order_relaxed) != PStatus::kIdle) w += kTimerSlack;
+    if (best == 0 || w < best) best = w;
   }
   return best;
 }
@@ -124,8 +129,8 @@ void sysmon_main() {
   while (!sysmon_stop_flag.load(std::memory_order_acquire)) {
     std::int64_t now = nanotime_raw();
     std::int64_t sleep = delay;
-    if (std::int64_t nt = next_timer(); nt != 0) {
-      std::int64_t until = nt + kTimerSlack - now;
+    if (std::int64_t nt = next_wake(); nt != 0) {
+      std::int64_t until = nt - now;
       if (until < sleep) sleep = until < kMinDelay ? kMinDelay : until;
     }
     sysmon_wake_at.store(now + sleep, std::memory_order_release);
