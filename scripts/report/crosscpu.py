@@ -127,6 +127,15 @@ def blocks(runs: list[Run], base: Run, outdir: str) -> list:
              f"bootstrap confidence interval of the ratio of medians and a two-sided Mann–Whitney U p-value; "
              f"'~' marks a difference that is not significant (the CI contains 1 or p ≥ 0.05). "
              f"Higher-is-better units are inverted: < 1 always means faster than the baseline.")]
+    def ctx(r, k):
+        v = r.context.get(k)
+        return "–" if v is None else str(v)
+    out.append(Table(["run", "role", "host", "CPU", "CPUs", "kernel", "governor", "SMT", "hardware counters",
+                      "Go", "repetitions"],
+                     [[r.run_id, "baseline" if r is base else "compared", r.host, r.cpu_model, ctx(r, "num_cpus"),
+                       ctx(r, "kernel"), ctx(r, "governor"), ctx(r, "smt"),
+                       {True: "yes", False: "no", None: "–"}[r.hardware_counters], ctx(r, "go_version"), r.reps]
+                      for r in [base] + others]))
     same = [r for r in others if r.machine_key == base.machine_key]
     if same:
         out.append(P("Note: " + ", ".join(r.run_id for r in same) + " ran on the baseline's own machine "

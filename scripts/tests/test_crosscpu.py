@@ -109,3 +109,23 @@ def test_zero_medians_are_left_out():
     rs = crosscpu.compare(base, other)
     assert rs and not any(r.label.startswith("GoschedPingPong [gort]") for r in rs)
     assert all(np.isfinite([r.ratio, r.lo, r.hi]).all() for r in rs)
+
+
+def test_machines_table(tmp_path):
+    from writers import Table
+    runs = [load_run(VM2), load_run(BIG16)]
+    tables = [b for b in crosscpu.blocks(runs, runs[0], str(tmp_path)) if isinstance(b, Table)]
+    machines = tables[0]
+    assert machines.headers[:4] == ["run", "role", "host", "CPU"]
+    assert [r[1] for r in machines.rows] == ["baseline", "compared"]
+    assert machines.rows[1][3] == "AMD EPYC 7543P 32-Core" and machines.rows[1][4] == "16"
+    assert machines.rows[0][8] == "no" and machines.rows[1][8] == "yes"
+
+
+def test_same_machine_note(tmp_path):
+    from writers import P
+    runs = [load_run(VM2), load_run(VM2)]
+    runs[1].run_id = "vm2/again"
+    runs[0].entries = runs[0].entries[:10]
+    texts = [b.text for b in crosscpu.blocks(runs, runs[0], str(tmp_path)) if isinstance(b, P)]
+    assert any("ran on the baseline's own machine" in t for t in texts)
