@@ -104,7 +104,7 @@ def spawn_skynet_memory(run: Run, outdir: str):
             ax.bar(i, m, yerr=[[b], [a]], color=F.color(e.impl), capsize=3,
                    label=F.series_label(f"{e.impl} {e.name}", [e]))
         ax.set_xticks(range(len(ents)))
-        ax.set_xticklabels([e.impl for e in ents], fontsize=8)
+        ax.set_xticklabels([f"{e.impl}\n{F.params_label(e.params)}".strip() for e in ents], fontsize=7)
         if max(e.hi for e in ents) / max(1e-12, min(e.lo for e in ents)) > 50:
             ax.set_yscale("log")
         ax.set_title(title, fontsize=9)
