@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run benchmarks and write a run directory");
   run->add_option("--suite", ro.suite, "quick (default) or full");
   run->add_option("--filter", ro.filter, "regular expression on benchmark names");
-  run->add_option("--procs", ro.procs, "GOMAXPROCS list, e.g. default,1,2,4");
+  run->add_option("--procs", ro.procs, "GOMAXPROCS list: integers and default|host|floor|ceil (of the quota)");
   run->add_option("--pin", ro.pin, "none|compact|scatter|per-core");
   run->add_option("--counters", ro.counters, "event list, 'default' or 'none'");
   run->add_option("--quota", ro.quota, "CPU quota list in CPUs, e.g. none,0.5,1,1.5");

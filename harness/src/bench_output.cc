@@ -129,7 +129,9 @@ std::vector<Sample> parse_go_bench(const std::string& text) {
     s.raw_name = name;
     int procs = 0;
     s.name = split_bench_name(name, true, &s.params, &procs);
-    s.params["procs"] = procs > 0 ? procs : 1;  // Go omits -1
+    // GOMAXPROCS from the -P suffix (Go omits -1), unless the name itself
+    // carries procs (a twin that sets GOMAXPROCS per sub-benchmark).
+    if (!s.params.contains("procs")) s.params["procs"] = procs > 0 ? procs : 1;
     s.impl = "go";
     if (s.params.contains("impl")) {
       s.impl = s.params["impl"].is_string() ? s.params["impl"].get<std::string>() : "go";

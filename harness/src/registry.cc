@@ -16,7 +16,7 @@ bool BenchSpec::in_suite(const std::string& s) const {
 
 namespace {
 
-const std::set<std::string> kKeys = {"name",     "subsystem",   "claim",     "impls",    "binary",
+const std::set<std::string> kKeys = {"name",     "subsystem",   "impl",   "claim",     "impls",    "binary",
                                      "filter",   "min_time",    "go_dir",    "go_bench", "benchtime",
                                      "suites",   "full_procs",  "full_quotas", "env",    "timeout_s",
                                      "note"};
@@ -27,6 +27,19 @@ bool fail(std::string* err, const std::string& msg) {
 }
 
 }  // namespace
+
+bool parse_procs_item(const std::string& s, int* out) {
+  if (s == "default") *out = kProcsDefault;
+  else if (s == "host") *out = kProcsHost;
+  else if (s == "floor") *out = kProcsFloor;
+  else if (s == "ceil") *out = kProcsCeil;
+  else {
+    if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    *out = std::stoi(s);
+    return *out >= 1;
+  }
+  return true;
+}
 
 bool parse_registry(const json& doc, const std::string& what, std::vector<BenchSpec>* out,
                     std::string* err) {
@@ -47,7 +60,12 @@ bool parse_registry(const json& doc, const std::string& what, std::vector<BenchS
       where += " (" + s.name + ")";
       s.subsystem = e.at("subsystem").get<std::string>();
       if (e.contains("claim") && !e["claim"].is_null()) s.claim = e["claim"].get<int>();
+      s.impl = e.value("impl", "gort");
       s.impls = e.value("impls", std::vector<std::string>{});
+      if (s.impls.empty()) {
+        s.impls.push_back(s.impl);
+        if (e.contains("go_dir")) s.impls.push_back("go");
+      }
       s.binary = e.value("binary", "");
       s.filter = e.value("filter", "^" + s.name + "(/|$)");
       s.min_time = e.value("min_time", "0.1");
@@ -55,7 +73,14 @@ bool parse_registry(const json& doc, const std::string& what, std::vector<BenchS
       s.go_bench = e.value("go_bench", "^Benchmark" + s.name + "$");
       s.benchtime = e.value("benchtime", "100ms");
       s.suites = e.value("suites", std::vector<std::string>{"quick", "full"});
-      s.full_procs = e.value("full_procs", std::vector<int>{});
+      if (e.contains("full_procs")) {
+        for (const auto& p : e.at("full_procs")) {
+          int v = 0;
+          if (!parse_procs_item(p.is_string() ? p.get<std::string>() : p.dump(), &v))
+            return fail(err, where + ": full_procs item " + p.dump() + " is not an integer >= 1 or default|host|floor|ceil");
+          s.full_procs.push_back(v);
+        }
+      }
       s.full_quotas = e.value("full_quotas", std::vector<double>{});
       if (e.contains("env")) {
         for (const auto& [k, v] : e["env"].items()) s.env.push_back({k, v.get<std::string>()});
@@ -71,8 +96,6 @@ bool parse_registry(const json& doc, const std::string& what, std::vector<BenchS
       return fail(err, where + ": needs a \"binary\" or a \"go_dir\" (or both)");
     for (const auto& su : s.suites)
       if (su != "quick" && su != "full") return fail(err, where + ": suite \"" + su + "\" is not quick|full");
-    for (int p : s.full_procs)
-      if (p < 1) return fail(err, where + ": full_procs must be >= 1");
     for (double q : s.full_quotas)
       if (!(q > 0)) return fail(err, where + ": full_quotas must be > 0");
     if (s.timeout_s < 1) return fail(err, where + ": timeout_s must be >= 1");

@@ -22,6 +22,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "gortbench/atomic_file.h"
 #include "gortbench/bench_output.h"
@@ -163,7 +164,8 @@ class TempRunDir {
 struct Unit {
   const BenchSpec* spec = nullptr;
   bool go = false;
-  int procs = 0;        // 0: default
+  int procs = 0;        // 0: the runtime's default; else GOMAXPROCS
+  std::string rule;     // how procs was chosen: default|set|host|floor|ceil
   double quota = 0;     // 0: none
   std::string instance; // C++: exact benchmark name
   std::string exe;
@@ -257,13 +259,8 @@ struct Plan {
 bool parse_procs_list(const std::string& s, std::vector<int>* out) {
   out->clear();
   for (const auto& item : split_list(s)) {
-    if (item == "default") {
-      out->push_back(0);
-      continue;
-    }
-    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) return false;
-    int v = std::atoi(item.c_str());
-    if (v < 1 || v > 4096) return false;
+    int v = 0;
+    if (!parse_procs_item(item, &v)) return false;
     out->push_back(v);
   }
   return !out->empty();
@@ -284,6 +281,19 @@ bool parse_quota_list(const std::string& s, std::vector<double>* out) {
 }
 
 namespace {
+
+// resolve_procs turns a --procs item into (GOMAXPROCS or 0 for the
+// runtime's default, rule name) for a unit under `quota` (0: none).
+std::pair<int, std::string> resolve_procs(int item, double quota) {
+  int host = gort::sched::read_cpu_limits("/").affinity_cpus;
+  switch (item) {
+    case kProcsDefault: return {0, "default"};
+    case kProcsHost: return {host, "host"};
+    case kProcsFloor: return {quota > 0 ? std::max(1, static_cast<int>(std::floor(quota + 1e-9))) : host, "floor"};
+    case kProcsCeil: return {quota > 0 ? static_cast<int>(std::ceil(quota - 1e-9)) : host, "ceil"};
+    default: return {item, "set"};
+  }
+}
 
 int effective_gort_procs(int procs, double quota) {
   if (procs > 0) return procs;
@@ -367,7 +377,7 @@ int run_impl(const RunOptions& o) {
     throw BadInput{"--counters '" + o.counters + "': expected a comma-separated list of event names"};
   std::vector<int> procs_cli;
   if (!o.procs.empty() && !parse_procs_list(o.procs, &procs_cli))
-    throw BadInput{"--procs '" + o.procs + "': expected a list like default,1,2,4 (integers >= 1)"};
+    throw BadInput{"--procs '" + o.procs + "': expected a list of integers >= 1 and default|host|floor|ceil"};
   std::vector<double> quota_cli;
   if (!o.quota.empty() && !parse_quota_list(o.quota, &quota_cli))
     throw BadInput{"--quota '" + o.quota + "': expected a list of CPUs like none,0.5,1,1.5 (each > 0)"};
@@ -442,10 +452,12 @@ int run_impl(const RunOptions& o) {
     }
     for (int p : ps)
       for (double q : qs) {
+        // floor/ceil of no quota would only repeat "host".
+        if (q <= 0 && (p == kProcsFloor || p == kProcsCeil)) continue;
         if (s->has_cxx()) {
           Unit u;
           u.spec = s;
-          u.procs = p;
+          std::tie(u.procs, u.rule) = resolve_procs(p, q);
           u.quota = q;
           u.exe = bench_dir + "/" + s->binary;
           plan.units.push_back(u);
@@ -454,7 +466,7 @@ int run_impl(const RunOptions& o) {
           Unit u;
           u.spec = s;
           u.go = true;
-          u.procs = p;
+          std::tie(u.procs, u.rule) = resolve_procs(p, q);
           u.quota = q;
           plan.units.push_back(u);
         }
@@ -479,7 +491,7 @@ int run_impl(const RunOptions& o) {
       bool present = u.go ? (use_go && fs::exists(src + "/" + u.spec->go_dir))
                           : ::access(u.exe.c_str(), X_OK) == 0;
       std::printf("  %-28s %-4s procs=%-7s quota=%-5s %s%s\n", u.spec->name.c_str(), u.go ? "go" : "c++",
-                  u.procs ? std::to_string(u.procs).c_str() : "default", q.str().c_str(),
+                  (u.procs ? std::to_string(u.procs) + "(" + u.rule + ")" : std::string("default")).c_str(), q.str().c_str(),
                   u.go ? u.spec->go_dir.c_str() : u.exe.c_str(), present ? "" : "  (missing: would be skipped)");
     }
     return 0;
@@ -576,7 +588,7 @@ int run_impl(const RunOptions& o) {
       std::ostringstream qs;
       if (u.quota > 0) qs << u.quota;
       else qs << "none";
-      std::string procs_text = u.procs ? std::to_string(u.procs) : "default";
+      std::string procs_text = u.procs ? std::to_string(u.procs) + (u.rule == "set" ? "" : "-" + u.rule) : "default";
       if (!o.quiet) {
         std::string eta = done ? fmt_duration(elapsed / static_cast<double>(done) * static_cast<double>(total - done)) : "?";
         std::fprintf(stderr, "[%zu/%zu] %s %s procs=%s quota=%s rep %d/%d  elapsed %s  ETA %s\n", done + 1, total,
@@ -648,7 +660,7 @@ int run_impl(const RunOptions& o) {
         continue;
       }
       json params_extra = {{"pin", o.pin}, {"quota", u.quota > 0 ? json(u.quota) : json(nullptr)},
-                           {"procs_mode", u.procs > 0 ? "set" : "default"}};
+                           {"procs_mode", u.procs > 0 ? "set" : "default"}, {"procs_rule", u.rule}};
       json totals = json::object(), m_map = nullptr;
       if (u.go) {
         samples = parse_go_bench(outtext);
@@ -656,6 +668,8 @@ int run_impl(const RunOptions& o) {
       } else {
         json gctx;
         if (!parse_gbench_json(outtext, &samples, &errors, &gctx)) errors.push_back("its output is not Google Benchmark JSON");
+        for (auto& smp : samples)
+          if (smp.raw_name.find("impl:") == std::string::npos) smp.impl = u.spec->impl;
         if (gbench_context.is_null() && !gctx.is_null()) gbench_context = gctx;
         params_extra["procs"] = effective_gort_procs(u.procs, u.quota);
         std::string mm = read_file(mmap_out);

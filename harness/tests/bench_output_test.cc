@@ -105,7 +105,7 @@ TEST(RegistryTest, BadEntriesNameTheProblem) {
       {{{"name", "A"}, {"subsystem", "x"}}, "needs a \"binary\" or a \"go_dir\""},
       {{{"subsystem", "x"}, {"binary", "b"}}, "benchmarks[0]"},
       {{{"name", "A"}, {"subsystem", "x"}, {"binary", "b"}, {"suites", {"nightly"}}}, "suite \"nightly\""},
-      {{{"name", "A"}, {"subsystem", "x"}, {"binary", "b"}, {"full_procs", {0}}}, "full_procs"},
+      {{{"name", "A"}, {"subsystem", "x"}, {"binary", "b"}, {"full_procs", {0}}}, "full_procs item 0"},
   };
   for (const auto& c : cases) {
     std::vector<gb::BenchSpec> specs;

@@ -25,7 +25,7 @@ namespace gortbench {
 struct RunOptions {
   std::string suite = "quick";
   std::string filter;             // ECMAScript regex on registry names; "" = all
-  std::string procs;              // "default,1,2"; "" = the suite's choice
+  std::string procs;              // "default,host,floor,ceil,1,2"; "" = the suite's choice
   std::string pin = "none";
   std::string counters;           // "" = none; "default"; or a list
   std::string quota;              // "none,0.5,1"; "" = the suite's choice
@@ -45,8 +45,12 @@ struct RunOptions {
 // interrupted. On success it prints the run directory on stdout (last line).
 int run_command(const RunOptions& opts);
 
-// parse_procs_list / parse_quota_list parse the CLI lists; 0 stands for
-// "default" / "none". False on a malformed list.
+// parse_procs_list / parse_quota_list parse the CLI lists. Procs items are
+// integers >= 1 or rules: default (the runtime chooses: 0), host (the CPUs
+// this process may use), floor / ceil (of the unit's quota; host without
+// one), encoded as the kProcs* values. Quota "none" is 0. False on a
+// malformed list. (kProcs* are in registry.h.)
+
 bool parse_procs_list(const std::string& s, std::vector<int>* out);
 bool parse_quota_list(const std::string& s, std::vector<double>* out);
 
