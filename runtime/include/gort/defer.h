@@ -95,7 +95,9 @@ class frame {
   frame() = default;
   frame(const frame&) = delete;
   frame& operator=(const frame&) = delete;
-  ~frame() { discard(); }
+  ~frame() {
+    if (__builtin_expect(n_ != 0 || overflow_ != nullptr, 0)) discard();
+  }
 
   // defer registers f() to run when the enclosing gort::func finishes.
   template <class F>
@@ -159,7 +161,7 @@ class frame {
   }
   void discard() noexcept;
   // run_normal runs the deferred calls after the body returned.
-  void run_normal() {
+  __attribute__((always_inline)) void run_normal() {
     if (__builtin_expect(pending() == 0, 1)) return;
     if (lang::g_deferring.load(std::memory_order_relaxed) != 0 || overflow_ != nullptr) {
       lang::run_deferred_slow(*this, nullptr, nullptr);
