@@ -90,7 +90,10 @@ def build(runs: list[Run], base: Run, outdir: str):
     run = runs[0]
     blocks = [H(1, f"gort-bench report — {run.machine}"),
               P(f"Run {run.run_id}, repetitions {run.reps}, {len(run.entries)} benchmark entries. "
-                "Every plot shows the median and the spread over repetitions and names its sample count.")]
+                "Every plot shows the median and the spread over repetitions and names its sample count."
+                + (" The plots and claims are this run's; the other runs given ("
+                   + ", ".join(r.run_id for r in runs[1:]) + ") appear in the cross-CPU comparison."
+                   if len(runs) > 1 else ""))]
     bt = str(run.context.get("build_type") or "")
     if (bt and bt.lower() not in ("release", "relwithdebinfo", "bench")) or run.context.get("debug_build"):
         blocks.append(P(f"WARNING: this run used a {bt or 'debug'} build; its figures are not representative."))
@@ -130,8 +133,9 @@ def build(runs: list[Run], base: Run, outdir: str):
     if len(runs) > 1:
         cc = crosscpu.blocks(runs, base, outdir)
         blocks += cc
-        write_atomic(os.path.join(outdir, "crosscpu.md"), to_markdown(cc))
-        write_atomic(os.path.join(outdir, "crosscpu.html"), to_html(cc, "gort-bench cross-CPU comparison", outdir))
+        page = [H(1, "gort-bench cross-CPU comparison")] + cc
+        write_atomic(os.path.join(outdir, "crosscpu.md"), to_markdown(page))
+        write_atomic(os.path.join(outdir, "crosscpu.html"), to_html(page, "gort-bench cross-CPU comparison", outdir))
     blocks += [H(2, "Not measured in this run"),
                UL([f"{s.title} — needs {s.needs}" for s in skipped_all]) if skipped_all
                else P("Every plot had data.")]

@@ -24,7 +24,9 @@ PYTHON = "/usr/bin/python3"
 @pytest.fixture(scope="session")
 def full_report(tmp_path_factory):
     """full_report: (outdir, exit status, stdout) of report.py on vm2 + big16."""
+    import figures
     import report
+    figures.DPI = 60   # smaller PNGs: the same figures, a faster suite
     out = str(tmp_path_factory.mktemp("full"))
     import contextlib
     import io
