@@ -8,7 +8,11 @@
 
 #include <cxxabi.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <execinfo.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -130,29 +134,104 @@ namespace {
 
 void put(const char* s) { gort::debug::write_stderr(s); }
 
+// exe_symbol finds the function symbol containing pc in the executable's own
+// .symtab: static functions and lambdas, which dladdr cannot name unless the
+// program was linked with -rdynamic. The file is mapped read-only on first
+// use; nothing is allocated. Returns nullptr when pc is not in the
+// executable or the symbol table is stripped.
+const char* exe_symbol(void* pc, std::uintptr_t* offset) {
+  static const unsigned char* img = nullptr;
+  static std::size_t img_len = 0;
+  static const void* exe_base = nullptr;
+  if (img == nullptr) {
+    Dl_info self;
+    if (dladdr(reinterpret_cast<void*>(&exe_symbol), &self) == 0) return nullptr;
+    exe_base = self.dli_fbase;
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      close(fd);
+      return nullptr;
+    }
+    void* m = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) return nullptr;
+    img = static_cast<const unsigned char*>(m);
+    img_len = static_cast<std::size_t>(st.st_size);
+  }
+  Dl_info info;
+  if (dladdr(pc, &info) == 0 || info.dli_fbase != exe_base || img_len < sizeof(Elf64_Ehdr)) return nullptr;
+  const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(img);
+  if (std::memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_shoff == 0 ||
+      eh->e_shoff + std::size_t{eh->e_shnum} * sizeof(Elf64_Shdr) > img_len)
+    return nullptr;
+  std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(pc);
+  if (eh->e_type == ET_DYN) addr -= reinterpret_cast<std::uintptr_t>(exe_base);
+  const auto* sh = reinterpret_cast<const Elf64_Shdr*>(img + eh->e_shoff);
+  for (int i = 0; i < eh->e_shnum; i++) {
+    if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum) continue;
+    const auto* syms = reinterpret_cast<const Elf64_Sym*>(img + sh[i].sh_offset);
+    std::size_t nsyms = sh[i].sh_size / sizeof(Elf64_Sym);
+    const char* strtab = reinterpret_cast<const char*>(img + sh[sh[i].sh_link].sh_offset);
+    for (std::size_t j = 0; j < nsyms; j++) {
+      const Elf64_Sym& sym = syms[j];
+      if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0) continue;
+      if (addr >= sym.st_value && addr < sym.st_value + sym.st_size) {
+        *offset = addr - sym.st_value;
+        return strtab + sym.st_name;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// symbol_of names the function holding pc (mangled), from the dynamic
+// symbols or the executable's symbol table; *off is pc's offset in it.
+const char* symbol_of(void* pc, Dl_info* info, std::uintptr_t* off) {
+  if (dladdr(pc, info) == 0) {
+    info->dli_fname = nullptr;
+    return nullptr;
+  }
+  if (info->dli_sname != nullptr) {
+    *off = static_cast<std::uintptr_t>(static_cast<char*>(pc) - static_cast<char*>(info->dli_saddr));
+    return info->dli_sname;
+  }
+  return exe_symbol(pc, off);
+}
+
 // print_frame writes one trace entry in Go's two-line shape:
 //   function(args)
 //   \t<object file> +0x<offset>
 void print_frame(void* pc) {
   Dl_info info;
+  std::uintptr_t off = 0;
   char line[256];
-  if (dladdr(pc, &info) != 0 && info.dli_sname != nullptr) {
+  if (const char* name = symbol_of(pc, &info, &off)) {
     int status = -1;
-    char* dem = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-    put(status == 0 && dem != nullptr ? dem : info.dli_sname);
+    char* dem = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    put(status == 0 && dem != nullptr ? dem : name);
     std::free(dem);
     std::snprintf(line, sizeof line, "\n\t%s +0x%lx\n", info.dli_fname ? info.dli_fname : "?",
-                  static_cast<unsigned long>(static_cast<char*>(pc) -
-                                             static_cast<char*>(info.dli_saddr)));
-  } else if (dladdr(pc, &info) != 0) {
-    std::snprintf(line, sizeof line, "?\n\t%s +0x%lx pc=%p\n", info.dli_fname ? info.dli_fname : "?",
-                  static_cast<unsigned long>(static_cast<char*>(pc) -
-                                             static_cast<char*>(info.dli_fbase)),
-                  pc);
+                  static_cast<unsigned long>(off));
   } else {
-    std::snprintf(line, sizeof line, "?\n\t? pc=%p\n", pc);
+    std::snprintf(line, sizeof line, "?\n\t%s pc=%p\n", info.dli_fname ? info.dli_fname : "?", pc);
   }
   put(line);
+}
+
+// is_panic_machinery: frames of raising a panic, hidden from the trace as
+// Go hides runtime.gopanic.
+bool is_panic_machinery(void* pc) {
+  Dl_info info;
+  std::uintptr_t off = 0;
+  const char* n = symbol_of(pc, &info, &off);
+  if (n == nullptr) return false;
+  return std::strstr(n, "panic_error") != nullptr || std::strstr(n, "throw_panic") != nullptr ||
+         std::strstr(n, "4lang5panic_") != nullptr || std::strstr(n, "4lang11panic_") != nullptr ||
+         std::strstr(n, "4lang12panic_") != nullptr || std::strstr(n, "4lang13panic_") != nullptr ||
+         std::strstr(n, "4lang17panic_") != nullptr || std::strstr(n, "4lang18panic_") != nullptr ||
+         std::strstr(n, "4lang19panic_") != nullptr || std::strstr(n, "4gort5panic") != nullptr;
 }
 
 }  // namespace
@@ -183,16 +262,9 @@ void print_frame(void* pc) {
   put(head);
   if (n == 0) n = backtrace(pcs, 64);
   // Frames of the panic machinery itself (panic_error's constructor and
-  // the raise helpers) are not shown, as Go hides runtime.gopanic.
+  // the raise helpers) are not shown.
   int first = 0;
-  for (int i = 0; i < n && i < 4; i++) {
-    Dl_info info;
-    if (dladdr(pcs[i], &info) != 0 && info.dli_sname != nullptr &&
-        (std::strstr(info.dli_sname, "panic_error") != nullptr ||
-         std::strstr(info.dli_sname, "throw_panic") != nullptr || std::strstr(info.dli_sname, "panic_") != nullptr ||
-         std::strstr(info.dli_sname, "4gort5panic") != nullptr))
-      first = i + 1;
-  }
+  while (first < n && first < 6 && is_panic_machinery(pcs[first])) first++;
   for (int i = first; i < n; i++) print_frame(pcs[i]);
   _exit(2);
 }
