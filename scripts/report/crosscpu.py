@@ -167,3 +167,43 @@ def blocks(runs: list[Run], base: Run, outdir: str) -> list:
         out.append(P(f"Warning: {len(warn)} rows have fewer than 6 samples on a side; their intervals are wide "
                      "and a difference may go undetected."))
     return out
+
+
+def impl_ratios(run: Run, a: str = "gort", b: str = "go") -> list[Ratio]:
+    """impl_ratios: within one run, impl a ÷ impl b for every benchmark and
+    parameter set both have (time ratio: < 1 = a is faster), measured side by
+    side on the same machine."""
+    def k(e):
+        p = {x: v for x, v in e.params.items() if x != "procs" or str(e.params.get("procs_mode", "")) != "default"}
+        return (e.name, tuple(sorted((x, str(v)) for x, v in p.items())))
+    bs = {k(e): e for e in run.entries if e.impl == b}
+    out = []
+    for e in run.entries:
+        if e.impl != a:
+            continue
+        o = bs.get(k(e))
+        if o is None or o.unit != e.unit or not (o.median > 0 and e.median > 0):
+            continue
+        if higher_better(e):
+            r, lo, hi = ratio_ci(o.samples, e.samples)
+        else:
+            r, lo, hi = ratio_ci(e.samples, o.samples)
+        pl = F.params_label(e.params)
+        out.append(Ratio(f"{e.name}" + (f" {pl}" if pl else ""), run, r, lo, hi,
+                         mann_whitney_p(e.samples, o.samples), e.n, o.n))
+    return out
+
+
+def impl_blocks(run: Run, a: str = "gort", b: str = "go") -> list:
+    """impl_blocks: the side-by-side table of impl_ratios, or nothing."""
+    rs = impl_ratios(run, a, b)
+    if not rs:
+        return []
+    g = geomean([x.ratio for x in rs])
+    rows = [[x.label, f"{x.ratio:.3f}", f"[{x.lo:.3f}, {x.hi:.3f}]", "–" if x.p is None else f"{x.p:.3f}",
+             "" if x.significant else "~", f"{x.n_run} / {x.n_base}"] for x in rs]
+    return [H(2, f"{a} vs {b}, side by side", f"{a}-vs-{b}"),
+            P(f"Time ratio {a} ÷ {b} in this run (< 1: {a} is faster), with a 95% bootstrap CI of the ratio of "
+              f"medians and a Mann–Whitney U p-value ('~' = not significant). Geomean over {len(rs)} benchmarks: "
+              f"{g:.3f}."),
+            Table(["benchmark", f"{a} / {b}", "95% CI", "p (U test)", "", f"n {a} / n {b}"], rows)]

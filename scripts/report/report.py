@@ -107,6 +107,7 @@ def build(runs: list[Run], base: Run, outdir: str):
                  "Go's figures where measured, libgort's otherwise. "
                  + ", ".join(f"{n} {v}" for v, n in counts.items()) + "."),
                Table(claims.TABLE_HEADERS, claims.table_rows(results))]
+    blocks += crosscpu.impl_blocks(run, "gort", "go")
 
     skipped_all = []
     for mod in modules():

@@ -129,3 +129,18 @@ def test_same_machine_note(tmp_path):
     runs[0].entries = runs[0].entries[:10]
     texts = [b.text for b in crosscpu.blocks(runs, runs[0], str(tmp_path)) if isinstance(b, P)]
     assert any("ran on the baseline's own machine" in t for t in texts)
+
+
+def test_gort_vs_go_side_by_side(vm2_run):
+    rs = {r.label: r for r in crosscpu.impl_ratios(vm2_run)}
+    g = rs["GoschedPingPong procs=1"]
+    assert 0.45 < g.ratio < 0.75 and g.hi < 1 and g.significant
+    assert "FutexPingPongSameCore" not in rs          # no Go twin
+    assert rs["ChanPingPong procs=1"].ratio < 0.5
+
+
+def test_side_by_side_section_in_report(full_report):
+    out, _, _ = full_report
+    md = open(os.path.join(out, "report.md")).read()
+    assert "## gort vs go, side by side" in md
+    assert re.search(r"\| GoschedPingPong procs=1 \| 0\.\d+ \| \[0\.\d+, 0\.\d+\] \|", md)
