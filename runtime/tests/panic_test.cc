@@ -276,6 +276,8 @@ TEST(UnrecoveredDeathTest, TraceHasFrames) {
   // object line.
   EXPECT_EXIT(gort::run([] { gort::panic(1); }), ::testing::ExitedWithCode(2),
               "goroutine 1 \\[running\\]:\n[^\n]+\n\t[^\n]+ \\+0x[0-9a-f]+");
+  // And the function of the goroutine's entry is named.
+  EXPECT_EXIT(gort::run([] { gort::panic(1); }), ::testing::ExitedWithCode(2), "\ngort::[^\n]+\n\t");
 }
 
 }  // namespace

@@ -215,7 +215,9 @@ void print_frame(void* pc) {
     std::snprintf(line, sizeof line, "\n\t%s +0x%lx\n", info.dli_fname ? info.dli_fname : "?",
                   static_cast<unsigned long>(off));
   } else {
-    std::snprintf(line, sizeof line, "?\n\t%s pc=%p\n", info.dli_fname ? info.dli_fname : "?", pc);
+    // Unnamed (a stripped or split-off cold part): the module offset.
+    std::snprintf(line, sizeof line, "?\n\t%s +0x%lx pc=%p\n", info.dli_fname ? info.dli_fname : "?",
+                  static_cast<unsigned long>(static_cast<char*>(pc) - static_cast<char*>(info.dli_fbase)), pc);
   }
   put(line);
 }
