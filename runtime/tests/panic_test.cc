@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gort/chan.h"
 #include "gort/defer.h"
 #include "gort/map.h"
 #include "gort/runtime.h"
@@ -228,6 +229,17 @@ TEST(RuntimeError, RaisedByOtherSubsystems) {
   EXPECT_TRUE(e.is_runtime_error());
 }
 
+TEST(RuntimeError, ChannelErrorsAreRecoverableOnGoroutines) {
+  std::vector<std::string> got;
+  gort::run([&] {
+    auto c = gort::make_chan<int>(1);
+    c.close();
+    got.push_back(gort::lang::format_panic_value(catch_panic([&] { c.send(1); })));
+    got.push_back(gort::lang::format_panic_value(catch_panic([&] { c.close(); })));
+  });
+  EXPECT_EQ(got, (std::vector<std::string>{"send on closed channel", "close of closed channel"}));
+}
+
 // ---- unrecovered panics: the report and exit status, in a child process.
 
 TEST(UnrecoveredDeathTest, PrintsGoReportAndExits2) {
@@ -276,7 +288,7 @@ TEST(UnrecoveredDeathTest, TraceHasFrames) {
   // object line.
   EXPECT_EXIT(gort::run([] { gort::panic(1); }), ::testing::ExitedWithCode(2),
               "goroutine 1 \\[running\\]:\n[^\n]+\n\t[^\n]+ \\+0x[0-9a-f]+");
-  // And the function of the goroutine's entry is named.
+  // And a runtime frame is named.
   EXPECT_EXIT(gort::run([] { gort::panic(1); }), ::testing::ExitedWithCode(2), "\ngort::[^\n]+\n\t");
 }
 
