@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <vector>
+#include <deque>
 
 #include "gort/chan.h"
 #include "gort/runtime.h"
@@ -82,7 +82,7 @@ TEST_P(CondTest, BoundedQueue) {
   run_procs(GetParam(), [] {
     gort::sync::mutex mu;
     gort::sync::cond not_empty(mu), not_full(mu);
-    std::vector<int> q;  // guarded by mu
+    std::deque<int> q;  // guarded by mu (FIFO: the end markers come last)
     constexpr int kCap = 4, kItems = 5000, kConsumers = 3;
     std::atomic<std::int64_t> sum{0};
     gort::sync::wait_group wg;
@@ -92,8 +92,8 @@ TEST_P(CondTest, BoundedQueue) {
         for (;;) {
           mu.lock();
           while (q.empty()) not_empty.wait();
-          int v = q.back();
-          q.pop_back();
+          int v = q.front();
+          q.pop_front();
           not_full.signal();
           mu.unlock();
           if (v < 0) break;

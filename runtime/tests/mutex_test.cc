@@ -19,6 +19,15 @@ void run_procs(int procs, F body) {
   ASSERT_EQ(gort::run([&] { body(); }, gort::Options{.max_procs = procs}), 0);
 }
 
+// spin_safe_point: TSan builds preempt only cooperatively (no SIGURG), so a
+// spinning goroutine must offer a safe point there; elsewhere asynchronous
+// preemption reaches the loop as it is.
+inline void spin_safe_point() {
+#if defined(GORT_TSAN)
+  gort::preempt_point();
+#endif
+}
+
 class MutexTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(MutexTest, ExcludesUnderContention) {
@@ -92,6 +101,7 @@ TEST_P(MutexTest, StarvationModeHandsOff) {
         mu.lock();
         std::int64_t t = gort::nanotime();
         while (gort::nanotime() - t < 100'000) {
+          spin_safe_point();
         }
         mu.unlock();
       }

@@ -116,6 +116,9 @@ TEST(TimeChanSaturated, TimerFiresBesideASpinningGoroutine) {
                   wg.add(1);
                   gort::go([&] {
                     while (!stop.load(std::memory_order_relaxed)) {
+#if defined(GORT_TSAN)
+                      gort::preempt_point();  // TSan builds preempt only cooperatively
+#endif
                     }
                     wg.done();
                   });
