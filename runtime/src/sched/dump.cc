@@ -39,6 +39,9 @@ void dump_all_goroutines(int fd) {
 
 void schedtrace(bool detail) {
   char buf[512];
+  // sysmon calls this: it may take the sched lock (the SIGQUIT dump above
+  // may not, and prints nothing guarded by it).
+  LockGuard g(sched_->lock);
   int procs = sched_->gomaxprocs.load(std::memory_order_relaxed);
   int n = std::snprintf(buf, sizeof buf,
                         "SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%d spinningthreads=%d idlethreads=%d "

@@ -169,7 +169,7 @@ void require_goroutine(const char* what) {
 static void acquirep(M* m, P* p) {
   GORT_CHECK(m->p == nullptr, "acquirep: M already has a P");
   m->p = p;
-  p->m.store(m, std::memory_order_relaxed);
+  p->m.store(m, std::memory_order_release);  // sysmon reads the M through it
   p->status.store(PStatus::kRunning, std::memory_order_release);
 }
 
@@ -360,12 +360,12 @@ static void stopm(M* m, std::int64_t timeout_ns = -1, P* want = nullptr) {
 // ---- Gs ------------------------------------------------------------------
 
 static G* gfget(P* p) {
-  if (p != nullptr && p->gfree == nullptr && sched_->ngfree > 0) {
+  if (p != nullptr && p->gfree == nullptr && sched_->ngfree.load(std::memory_order_relaxed) > 0) {
     LockGuard g(sched_->lock);
     while (p->ngfree < 32 && sched_->gfree != nullptr) {
       G* gp = sched_->gfree;
       sched_->gfree = gp->schedlink;
-      sched_->ngfree--;
+      sched_->ngfree.fetch_sub(1, std::memory_order_relaxed);
       gp->schedlink = p->gfree;
       p->gfree = gp;
       p->ngfree++;
@@ -397,7 +397,7 @@ static void gfput(P* p, G* gp) {
       p->ngfree--;
       x->schedlink = sched_->gfree;
       sched_->gfree = x;
-      sched_->ngfree++;
+      sched_->ngfree.fetch_add(1, std::memory_order_relaxed);
     }
   }
 }
@@ -467,7 +467,7 @@ static void finish_pending(M* m) {
         LockGuard g(sched_->lock);
         gp->schedlink = sched_->gfree;
         sched_->gfree = gp;
-        sched_->ngfree++;
+        sched_->ngfree.fetch_add(1, std::memory_order_relaxed);
       }
       break;
     case Pending::kSyscallBlock:
@@ -509,7 +509,7 @@ static void switch_ctx(M* m, G* cur, G* to) {
 static inline void start_running(M* m, G* next, bool inherit) {
   cas_status(next, GStatus::kRunnable, GStatus::kRunning);
   next->m = m;
-  m->curg.store(next, std::memory_order_relaxed);
+  m->curg.store(next, std::memory_order_release);  // sysmon reads the G through it
   if (!inherit) __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);
 }
 

@@ -222,7 +222,7 @@ struct Sched {
   M* allm = nullptr;
   std::atomic<int> nmspinning{0};
   G* gfree = nullptr;  // global cache of dead Gs (guarded by lock)
-  int ngfree = 0;
+  std::atomic<int> ngfree{0};  // written under lock, peeked without
 
   // Ps: allp[0, gomaxprocs) are live; allp entries are never freed before
   // shutdown, so sysmon may read them without the lock.
@@ -251,7 +251,7 @@ struct Sched {
 
   std::size_t stack_size = 256 * 1024;
   std::size_t main_stack_size = 8 * 1024 * 1024;
-  bool procs_from_user = false;  // GOMAXPROCS fixed by env/options/set_max_procs
+  std::atomic<bool> procs_from_user{false};  // GOMAXPROCS fixed by env, options or set_max_procs
   std::int64_t start_time = 0;
   M* m0 = nullptr;
 };

@@ -102,7 +102,7 @@ void procresize(int n) {
     P* p = sched_->allp[i];
     if (i >= old) {
       p->status.store(PStatus::kStopped, std::memory_order_relaxed);
-      p->schedtick = 0;
+      __atomic_store_n(&p->schedtick, 0u, __ATOMIC_RELAXED);
     }
   }
   M* m = getm();
@@ -117,7 +117,7 @@ void procresize(int n) {
       p->ngfree--;
       gp->schedlink = sched_->gfree;
       sched_->gfree = gp;
-      sched_->ngfree++;
+      sched_->ngfree.fetch_add(1, std::memory_order_relaxed);
     }
     p->status.store(PStatus::kDead, std::memory_order_relaxed);
     if (m != nullptr && m->p == p) {
