@@ -11,9 +11,12 @@
 //   MapIterateInt64/keys:N      range over the map; ns per element.
 //   MapInsertString16/keys:N    16-byte string keys (string_view here: a
 //   MapLookupString16/keys:N    pointer + length, like a Go string).
-//   MapWorstInsert/keys:N       N inserts into a fresh map, each timed;
-//                               counter max_insert_ns (the growth step
-//                               paid by one insert) and p999_insert_ns.
+//   MapWorstInsert/keys:N       N inserts into a fresh map, each timed,
+//                               3 rounds; max_insert_ns = max over inserts
+//                               of the per-insert minimum over rounds (the
+//                               growth step one insert pays, without the
+//                               host's noise), p999_insert_ns, and
+//                               raw_max_insert_ns.
 //   StdUnorderedWorstInsert/keys:N  the same for std::unordered_map, which
 //                               rehashes everything at once (baseline).
 //   MapFlooding/keys:N          keys k·B, B = the bucket count of a
@@ -178,19 +181,29 @@ void BM_MapLookupString16(benchmark::State& state) {
 }
 BENCHMARK(BM_MapLookupString16)->Name("MapLookupString16")->ArgName("keys")->Arg(kKeys);
 
+// worst_insert runs the same N-insert sequence kRounds times, timing each
+// insert. max_insert_ns is max over i of (min over rounds of insert i): a
+// cost built into insert i (a rehash) shows in every round, while the
+// machine's noise (preemption on a loaded host) rarely hits the same insert
+// every time. raw_max_insert_ns is the plain maximum.
+constexpr int kRounds = 3;
 template <class Insert>
 void worst_insert(benchmark::State& state, Insert&& fresh_and_insert) {
   const std::int64_t n = state.range(0);
-  std::vector<std::int64_t> lat(n);
-  double worst = 0, p999 = 0;
+  std::vector<std::int64_t> lat(n), best(n, INT64_MAX);
+  double raw = 0;
   while (state.KeepRunningBatch(n)) {
     fresh_and_insert(n, lat);
-    std::sort(lat.begin(), lat.end());
-    worst = std::max(worst, static_cast<double>(lat.back()));
-    p999 = std::max(p999, static_cast<double>(lat[static_cast<std::size_t>(n * 0.999)]));
+    for (std::int64_t i = 0; i < n; i++) {
+      best[i] = std::min(best[i], lat[i]);
+      raw = std::max(raw, static_cast<double>(lat[i]));
+    }
   }
-  state.counters["max_insert_ns"] = worst;
-  state.counters["p999_insert_ns"] = p999;
+  std::vector<std::int64_t> sorted = best;
+  std::sort(sorted.begin(), sorted.end());
+  state.counters["max_insert_ns"] = static_cast<double>(sorted.back());
+  state.counters["p999_insert_ns"] = static_cast<double>(sorted[static_cast<std::size_t>(n * 0.999)]);
+  state.counters["raw_max_insert_ns"] = raw;
 }
 
 void BM_MapWorstInsert(benchmark::State& state) {
@@ -203,7 +216,7 @@ void BM_MapWorstInsert(benchmark::State& state) {
     }
   });
 }
-BENCHMARK(BM_MapWorstInsert)->Name("MapWorstInsert")->ArgName("keys")->Arg(kKeys)->Iterations(kKeys * 3);
+BENCHMARK(BM_MapWorstInsert)->Name("MapWorstInsert")->ArgName("keys")->Arg(kKeys)->Iterations(kKeys * kRounds);
 
 void BM_StdUnorderedWorstInsert(benchmark::State& state) {
   worst_insert(state, [](std::int64_t n, std::vector<std::int64_t>& lat) {
@@ -215,7 +228,7 @@ void BM_StdUnorderedWorstInsert(benchmark::State& state) {
     }
   });
 }
-BENCHMARK(BM_StdUnorderedWorstInsert)->Name("StdUnorderedWorstInsert")->ArgName("keys")->Arg(kKeys)->Iterations(kKeys * 3);
+BENCHMARK(BM_StdUnorderedWorstInsert)->Name("StdUnorderedWorstInsert")->ArgName("keys")->Arg(kKeys)->Iterations(kKeys * kRounds);
 
 std::int64_t flood_stride(std::int64_t n) {
   std::unordered_map<std::int64_t, int> probe;
