@@ -188,6 +188,19 @@ TEST(Map, Clear) {
   EXPECT_EQ(m.get("a"), "b");
 }
 
+TEST(Map, ClearDuringIterationStopsIt) {
+  auto m = gort::make_map<int, std::string>();
+  for (int i = 0; i < 100; i++) m[i] = "v";
+  int visited = 0;
+  for (auto&& [k, v] : m) {
+    visited++;
+    m.clear();
+    m[1000] = "after";
+  }
+  EXPECT_EQ(visited, 1);
+  EXPECT_EQ(m.size(), 1u);
+}
+
 struct Point {
   int x, y;
   bool operator==(const Point&) const = default;

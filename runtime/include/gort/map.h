@@ -150,6 +150,7 @@ class map {
     retired_array* retired = nullptr;
     std::uint64_t evacuations = 0;
     std::uint64_t grows = 0;
+    std::uint64_t clear_seq = 0;  // bumped by clear(): iterators started before it stop
     [[no_unique_address]] Hash hash;
     [[no_unique_address]] Eq eq;
   };
@@ -271,6 +272,7 @@ class map {
       check_ = o.check_;
       k_ = o.k_;
       v_ = o.v_;
+      clear_seq_ = o.clear_seq_;
       started_ = std::exchange(o.started_, false);
       return *this;
     }
@@ -306,6 +308,7 @@ class map {
     std::size_t check_ = kNoCheck;
     const K* k_ = nullptr;
     V* v_ = nullptr;
+    std::uint64_t clear_seq_ = 0;
     bool started_ = false;
   };
 
@@ -614,6 +617,7 @@ void map<K, V, H, E>::clear() {
   h->count = 0;
   h->noverflow = 0;
   h->nevacuate = 0;
+  h->clear_seq++;
   h->seed = fastrand64();
 }
 
@@ -654,6 +658,7 @@ map<K, V, H, E>::iterator::iterator(const map& m) {
   started_ = true;
   buckets_ = h->buckets;
   B_ = h->B;
+  clear_seq_ = h->clear_seq;
   std::uint64_t r = fastrand64();
   start_ = r & bucket_mask(B_);
   offset_ = static_cast<std::uint8_t>((r >> 56) & (N - 1));
@@ -666,6 +671,13 @@ void map<K, V, H, E>::iterator::next() {
   using namespace map_detail;
   hmap* h = m_.h_;
   if (h->writing) fatal_concurrent("concurrent map iteration and map write");
+  if (clear_seq_ != h->clear_seq) {
+    // Cleared since we started: nothing we have not produced is left (what
+    // was added after the clear may be skipped, as for any insert).
+    k_ = nullptr;
+    v_ = nullptr;
+    return;
+  }
   bucket* b = bptr_;
   for (;;) {
     if (b == nullptr) {
