@@ -20,6 +20,7 @@
 //   FutexPingPongSameCore / FutexPingPongCrossCore  two pinned OS threads
 //                             handing a turn back and forth with futex
 //                             wait/wake (no spinning); ns per one-way hand-off.
+//                             Cross-core avoids an SMT sibling when it can.
 //   BoostContextJump          jump_fcontext ping-pong; ns per jump.
 //   ThreadCreateJoin          std::thread create + join; ns per thread.
 //   ParkedThreadMemory        RSS per OS thread blocked on a condition
