@@ -117,8 +117,8 @@ TEST_P(MutexTest, StarvationModeHandsOff) {
       done.send(true);
     });
     bool finished = false;
-    gort::select(gort::recv(done, [&](bool) { finished = true; }),
-                 gort::recv(gort::after(std::chrono::seconds(20))));
+    gort::timer deadline(std::chrono::seconds(20));  // stopped and freed when it goes out of scope
+    gort::select(gort::recv(done, [&](bool) { finished = true; }), gort::recv(deadline.c()));
     EXPECT_TRUE(finished) << "the waiting goroutine starved";
     stop = true;
     hog_done.recv();

@@ -21,7 +21,8 @@
 // arming: fire() (one-shot), or a disarm that cancelled it. A ticker's
 // fire() hands its arming's reference on to the next arming. after() keeps
 // no owner reference, so its TimeChan frees itself once it has fired; the
-// channel outlives it in the hands of its receivers.
+// channel outlives it in the hands of its receivers. (An after() still
+// pending when gort::run returns is left behind, as Go leaves it to exit.)
 //
 // Locks: TimeChan::lock (rank timechan: before a P's timers lock and before
 // hchan) guards armed/skip/period/next_when and serializes arming and
@@ -47,6 +48,7 @@ struct TimeChan {
   std::int64_t next_when = 0;           // when the current arming fires. Guarded by lock.
   bool armed = false;                   // an arming fire() has not processed yet. Guarded by lock.
   std::uint32_t skip = 0;               // in-flight fires to ignore. Guarded by lock.
+  TimeChan* next_immortal = nullptr;    // tick(): the list of never-stopped tickers
 };
 
 namespace {
@@ -178,10 +180,22 @@ chan<std::int64_t> after_ns(std::int64_t ns) {
   return chan<std::int64_t>::adopt(c);
 }
 
+namespace {
+// Tickers made by tick() are never stopped (as Go's time.Tick before Go 1.23
+// let the collector take them): they live for the process, on this list, so
+// leak checkers see them as reachable rather than lost.
+std::atomic<TimeChan*> immortal_tickers{nullptr};
+}  // namespace
+
 chan<std::int64_t> tick_ns(std::int64_t ns) {
   if (ns <= 0) return {};
   chan_detail::Hchan* c = nullptr;
-  make(ns, ns, &c);  // never stopped: the owner reference is leaked, as Go's time.Tick
+  TimeChan* tc = make(ns, ns, &c);  // the owner reference stays with the list
+  TimeChan* head = immortal_tickers.load(std::memory_order_relaxed);
+  do {
+    tc->next_immortal = head;
+  } while (!immortal_tickers.compare_exchange_weak(head, tc, std::memory_order_release,
+                                                   std::memory_order_relaxed));
   return chan<std::int64_t>::adopt(c);
 }
 
