@@ -35,14 +35,12 @@ void MCache::flush() {
   tiny_offset = 0;
 }
 
-MCache* mcache_for_p(int pid) {
-  MCache* c = g_mcaches[pid].load(std::memory_order_acquire);
-  if (__builtin_expect(c != nullptr, 1)) return c;
+MCache* create_mcache(int pid) {
   // Only P pid's holder creates it, so no race on the slot; the release
   // store publishes it to flushers and stats readers.
   void* mem = sys::alloc_metadata(sizeof(MCache));
   g_counters.metadata_bytes.fetch_add(sizeof(MCache), std::memory_order_relaxed);
-  c = ::new (mem) MCache();
+  MCache* c = ::new (mem) MCache();
   g_mcaches[pid].store(c, std::memory_order_release);
   return c;
 }

@@ -57,9 +57,15 @@ struct MCache {
   void flush();
 };
 
-// mcache_for_p returns P pid's mcache, creating it on first use.
-MCache* mcache_for_p(int pid);
 extern std::atomic<MCache*> g_mcaches[kMaxMCaches];
+// create_mcache makes P pid's mcache (the first allocation on that P).
+MCache* create_mcache(int pid);
+// mcache_for_p returns P pid's mcache, creating it on first use.
+inline MCache* mcache_for_p(int pid) {
+  MCache* c = g_mcaches[pid].load(std::memory_order_acquire);
+  if (__builtin_expect(c != nullptr, 1)) return c;
+  return create_mcache(pid);
+}
 extern constinit MCache g_fallback_mcache;
 extern sched::Lock g_fallback_lock;
 
