@@ -54,6 +54,27 @@ TEST(Stack, StacksOfDeadGoroutinesAreReused) {
       gort::Options{.max_procs = 1});
 }
 
+TEST(Stack, MoreParkedGoroutinesThanGuardedStacks) {
+  // Guarded stacks are budgeted to a quarter of vm.max_map_count; past it,
+  // stacks come from unguarded slabs, and nothing fails. (TSan pays per
+  // live goroutine, so it runs a smaller crowd.)
+  gort::testing::Watchdog w("20k parked goroutines");
+  const int n = gort::testing::kTsan ? 3000 : 20000;
+  gort::run([n] {
+    std::atomic<int> woke{0};
+    for (int i = 0; i < n; i++) {
+      gort::go([&woke] {
+        gort::sleep(std::chrono::milliseconds(300));
+        woke++;
+      });
+    }
+    while (woke.load() < n) gort::sleep(std::chrono::milliseconds(5));
+    auto st = gort::stack::stats();
+    EXPECT_GE(st.mapped, 1u);
+    if (!gort::testing::kTsan) EXPECT_GT(st.unguarded, 0u) << "20k live stacks should exceed the guard budget";
+  });
+}
+
 TEST(StackDeathTest, OverflowIsReportedWithTheGoroutine) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(gort::run([] {

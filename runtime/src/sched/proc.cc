@@ -123,12 +123,24 @@ const char* to_string(WaitReason r) {
   return "?";
 }
 
+[[noreturn]] static void bad_transition(G* gp, GStatus from, GStatus to, GStatus cur) {
+  debug::fatalf("goroutine %llu: bad status transition %s -> %s (status is %s)",
+                static_cast<unsigned long long>(gp->id), to_string(from), to_string(to), to_string(cur));
+}
+
 void cas_status(G* gp, GStatus from, GStatus to) {
   GStatus cur = from;
-  if (!gp->status.compare_exchange_strong(cur, to, std::memory_order_acq_rel)) {
-    debug::fatalf("goroutine %llu: bad status transition %s -> %s (status is %s)",
-                  static_cast<unsigned long long>(gp->id), to_string(from), to_string(to), to_string(cur));
-  }
+  if (!gp->status.compare_exchange_strong(cur, to, std::memory_order_acq_rel)) bad_transition(gp, from, to, cur);
+}
+
+void set_status(G* gp, GStatus from, GStatus to) {
+#ifndef NDEBUG
+  cas_status(gp, from, to);
+#else
+  GStatus cur = gp->status.load(std::memory_order_relaxed);
+  if (__builtin_expect(cur != from, 0)) bad_transition(gp, from, to, cur);
+  gp->status.store(to, std::memory_order_release);
+#endif
 }
 
 G* getg() {
@@ -326,6 +338,12 @@ static void stopm(M* m, std::int64_t timeout_ns = -1, P* want = nullptr) {
   GORT_CHECK(m->p == nullptr, "stopm: M still holds a P");
   GORT_CHECK(!m->spinning, "stopm: M is spinning");
   sched_->lock.lock();
+  if (sched_->exiting.load(std::memory_order_relaxed)) {
+    // main_exited set the flag before waking the idle list under this
+    // lock: we would miss that wake-up.
+    sched_->lock.unlock();
+    return;
+  }
   mput(m);
   checkdead();
   m->park.clear();
@@ -426,11 +444,11 @@ static void finish_pending(M* m) {
     case Pending::kNone:
       break;
     case Pending::kYield:
-      cas_status(gp, GStatus::kRunning, GStatus::kRunnable);
+      set_status(gp, GStatus::kRunning, GStatus::kRunnable);
       runqput(m->p, gp, false);
       break;
     case Pending::kPreempt:
-      cas_status(gp, GStatus::kRunning, GStatus::kRunnable);
+      set_status(gp, GStatus::kRunning, GStatus::kRunnable);
       {
         LockGuard g(sched_->lock);
         globrunqput(gp);
@@ -438,19 +456,19 @@ static void finish_pending(M* m) {
       break;
     case Pending::kPark: {
       gp->wait_since = nanotime_raw();
-      cas_status(gp, GStatus::kRunning, GStatus::kWaiting);
+      set_status(gp, GStatus::kRunning, GStatus::kWaiting);
       auto unlockf = m->pending_unlockf;
       void* arg = m->pending_arg;
       m->pending_unlockf = nullptr;
       m->pending_arg = nullptr;
       if (unlockf != nullptr && !unlockf(gp, arg)) {
-        cas_status(gp, GStatus::kWaiting, GStatus::kRunnable);
+        set_status(gp, GStatus::kWaiting, GStatus::kRunnable);
         runqput(m->p, gp, true);
       }
       break;
     }
     case Pending::kExit:
-      cas_status(gp, GStatus::kRunning, GStatus::kDead);
+      set_status(gp, GStatus::kRunning, GStatus::kDead);
       san::g_destroyed(gp);
       gp->sp = nullptr;
       gp->m = nullptr;
@@ -472,7 +490,7 @@ static void finish_pending(M* m) {
       break;
     case Pending::kSyscallBlock:
       // exit_syscall found no P: queue the G globally; this M will stop.
-      cas_status(gp, GStatus::kSyscall, GStatus::kRunnable);
+      set_status(gp, GStatus::kSyscall, GStatus::kRunnable);
       {
         LockGuard g(sched_->lock);
         globrunqput(gp);
@@ -507,7 +525,7 @@ static void switch_ctx(M* m, G* cur, G* to) {
 
 // execute_direct makes next the running G of m (already holding p).
 static inline void start_running(M* m, G* next, bool inherit) {
-  cas_status(next, GStatus::kRunnable, GStatus::kRunning);
+  set_status(next, GStatus::kRunnable, GStatus::kRunning);
   next->m = m;
   m->curg.store(next, std::memory_order_release);  // sysmon reads the G through it
   if (!inherit) __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);
@@ -729,7 +747,14 @@ top:
       }
     }
   }
-  if (std::int64_t when = timers_next(p); when != 0) {
+  // Sleep until the earliest timer of any P: ours, or a busy P's whose M is
+  // not scheduling (it will be run by steal_work's last pass).
+  std::int64_t when = 0;
+  for (int i = 0; i < procs; i++) {
+    std::int64_t w = timers_next(sched_->allp[i]);
+    if (w != 0 && (when == 0 || w < when)) when = w;
+  }
+  if (when != 0) {
     std::int64_t wait = when - nanotime_raw();
     stopm(m, wait > 0 ? wait : 0, p);
   } else {
@@ -757,6 +782,7 @@ static void stoplockedm(M* m) {
   // Arm the note before giving the P away: the M that dequeues our G may
   // wake us (startlockedm) before we reach sleep().
   m->park.clear();
+  if (sched_->exiting.load(std::memory_order_acquire)) return;  // its wake-up may be gone
   {
     LockGuard g(sched_->lock);
     sched_->nmidlelocked++;
@@ -867,7 +893,7 @@ static G* newproc_common(M* m) {
 
 static void newproc_queue(M* m, G* gp) {
   sched_->ngoroutines.fetch_add(1, std::memory_order_relaxed);
-  cas_status(gp, GStatus::kDead, GStatus::kRunnable);
+  set_status(gp, GStatus::kDead, GStatus::kRunnable);
   if (m != nullptr && m->p != nullptr) {
     runqput(m->p, gp, true);
   } else {
@@ -1094,7 +1120,7 @@ static int run_impl(detail::GoEntry main_entry, const Options& opts) {
   gp->entry = main_entry;
   gp->sp = nullptr;
   sched_->ngoroutines.fetch_add(1, std::memory_order_relaxed);
-  cas_status(gp, GStatus::kDead, GStatus::kRunnable);
+  set_status(gp, GStatus::kDead, GStatus::kRunnable);
   runqput(m0->p, gp, true);
 
   sysmon_start();

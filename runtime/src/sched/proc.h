@@ -5,7 +5,12 @@
 
 namespace gort::sched {
 
+// cas_status moves gp from `from` to `to` atomically, failing fatally when
+// gp is not in `from` (used where two threads may race: goready).
+// set_status is the same check for transitions only gp's owner can make;
+// release builds do it without a locked instruction.
 void cas_status(G* gp, GStatus from, GStatus to);
+void set_status(G* gp, GStatus from, GStatus to);
 void reschedule(M* m, G* gp, Pending what);
 void switch_to_g0_for(M* m, G* gp);  // REQUIRES: m->pending set, m->locks raised
 [[noreturn]] void goexit_final(G* gp);

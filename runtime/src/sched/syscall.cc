@@ -29,7 +29,7 @@ void enter_syscall() {
   P* p = m->p;
   gp->syscall_when = nanotime_raw();
   p->syscalltick.fetch_add(1, std::memory_order_relaxed);
-  cas_status(gp, GStatus::kRunning, GStatus::kSyscall);
+  set_status(gp, GStatus::kRunning, GStatus::kSyscall);
   p->status.store(PStatus::kSyscall, std::memory_order_release);
   if (sched_->gcwaiting.load(std::memory_order_acquire)) {
     // A stop-the-world is waiting for this P: stop it now.
@@ -55,7 +55,7 @@ void exit_syscall() {
   PStatus s = PStatus::kSyscall;
   if (p != nullptr && p->status.compare_exchange_strong(s, PStatus::kRunning, std::memory_order_acq_rel)) {
     p->m.store(m, std::memory_order_relaxed);
-    cas_status(gp, GStatus::kSyscall, GStatus::kRunning);
+    set_status(gp, GStatus::kSyscall, GStatus::kRunning);
     release_m(m);
     preempt_point();
     return;
@@ -72,7 +72,7 @@ void exit_syscall() {
       m->p = np;
       np->m.store(m, std::memory_order_relaxed);
       np->status.store(PStatus::kRunning, std::memory_order_release);
-      cas_status(gp, GStatus::kSyscall, GStatus::kRunning);
+      set_status(gp, GStatus::kSyscall, GStatus::kRunning);
       release_m(m);
       return;
     }

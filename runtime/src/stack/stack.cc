@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <vector>
 
 #include "debug/fatal.h"
@@ -78,9 +79,27 @@ Stack slab_stack(std::size_t size) {
   return s;
 }
 
+// guard_budget is how many guarded stacks may exist: each costs two
+// mappings, and malloc, thread stacks and the allocator's arenas need
+// mappings too, so guarded stacks take at most a quarter of
+// vm.max_map_count. Past that, stacks come from unguarded slabs.
+std::int64_t guard_budget() {
+  static const std::int64_t budget = [] {
+    long max_maps = 65530;
+    if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+      if (std::fscanf(f, "%ld", &max_maps) != 1) max_maps = 65530;
+      std::fclose(f);
+    }
+    return static_cast<std::int64_t>(max_maps / 4 / 2);
+  }();
+  return budget;
+}
+std::atomic<std::int64_t> n_guarded{0};
+
 Stack map_stack(std::size_t size) {
   const std::size_t pg = page_size();
   size = (size + pg - 1) & ~(pg - 1);
+  if (n_guarded.load(std::memory_order_relaxed) >= guard_budget()) return slab_stack(size);
   Stack s;
   s.map_size = size + pg;
   void* p = map_anon(s.map_size);
@@ -94,6 +113,7 @@ Stack map_stack(std::size_t size) {
   s.hi = reinterpret_cast<std::uintptr_t>(p) + s.map_size;
   s.guarded = true;
   n_mapped.fetch_add(1, std::memory_order_relaxed);
+  n_guarded.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
 
@@ -107,6 +127,7 @@ void unmap_stack_locked(const Stack& s) {
   }
   munmap(s.map_base, s.map_size);
   n_mapped.fetch_sub(1, std::memory_order_relaxed);
+  n_guarded.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void arm(Stack& s) {

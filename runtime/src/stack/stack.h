@@ -11,9 +11,10 @@
 // address and reports "goroutine N: stack overflow".
 //
 // Guard pages split mappings (two per stack), and vm.max_map_count (65530
-// by default) caps mappings per process, so guarded stacks stop at about
-// 32k live goroutines. Past that (mmap or mprotect fails with ENOMEM),
-// stacks come from unguarded slabs: one mapping holds kSlabStacks stacks,
+// by default) caps mappings per process, so guarded stacks are budgeted to
+// a quarter of it (about 8k live goroutines by default). Past that, or when
+// mmap or mprotect fails with ENOMEM anyway, stacks come from unguarded
+// slabs: one mapping holds kSlabStacks stacks,
 // each with a canary word at `lo` checked at every switch out of the
 // goroutine, so an overflow is reported as soon as the canary is found dead
 // rather than by a fault. Slab stacks are never unmapped one by one (that
