@@ -32,11 +32,21 @@ endfunction()
 
 # gort_test(name sources... [LABELS labels...]) — a GoogleTest executable
 # registered with CTest. Tests labelled "runtime" are re-run under the
-# sanitizer flavours by scripts/test.sh.
+# sanitizer flavours by scripts/test.sh. All tests share one precompiled
+# header (GoogleTest and common standard headers), built once per flavour:
+# on a 2-core machine it saves most of each test's compile time.
 function(gort_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LABELS;LIBS" ${ARGN})
+  if(NOT TARGET gort_test_pch)
+    add_library(gort_test_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/test_pch.cc)
+    gort_target_flags(gort_test_pch)
+    target_link_libraries(gort_test_pch PRIVATE GTest::gtest)
+    target_precompile_headers(gort_test_pch PRIVATE
+      <gtest/gtest.h> <atomic> <chrono> <functional> <map> <mutex> <set> <string> <thread> <vector>)
+  endif()
   add_executable(${name} ${T_SOURCES})
   gort_target_flags(${name})
+  target_precompile_headers(${name} REUSE_FROM gort_test_pch)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main Threads::Threads)
   add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
   set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT 600)
