@@ -299,7 +299,7 @@ struct Obj64 {
   std::int64_t a[8];
 };
 
-__attribute__((noinline)) std::int64_t use(Obj64* o) { return o->a[0] + o->a[7]; }
+__attribute__((noinline, noipa)) std::int64_t use(Obj64* o) { return o->a[0] + o->a[7]; }
 
 void BM_ValueOnStack(benchmark::State& state) {
   std::int64_t sum = 0;
@@ -347,7 +347,7 @@ struct Adder : gort::interface<"bench.Adder", gort::method<"Add", std::int64_t(s
 
 struct Counter {
   std::int64_t n = 0;
-  __attribute__((noinline)) std::int64_t Add(std::int64_t d) {
+  __attribute__((noinline, noipa)) std::int64_t Add(std::int64_t d) {
     n += d;
     return n;
   }
@@ -360,7 +360,7 @@ struct VBase {
 };
 struct VCounter final : VBase {
   std::int64_t n = 0;
-  __attribute__((noinline)) std::int64_t Add(std::int64_t d) override {
+  __attribute__((noinline, noipa)) std::int64_t Add(std::int64_t d) override {
     n += d;
     return n;
   }
@@ -472,11 +472,11 @@ struct Blob {
   std::int64_t w[N / 8];
 };
 template <std::size_t N>
-__attribute__((noinline)) std::int64_t by_value(Blob<N> b) {
+__attribute__((noinline, noipa)) std::int64_t by_value(Blob<N> b) {
   return b.w[0] + b.w[N / 8 - 1];
 }
 template <std::size_t N>
-__attribute__((noinline)) std::int64_t by_pointer(const Blob<N>* b) {
+__attribute__((noinline, noipa)) std::int64_t by_pointer(const Blob<N>* b) {
   return b->w[0] + b->w[N / 8 - 1];
 }
 template <std::size_t N>
@@ -511,12 +511,12 @@ GORT_PASS(4096)
 // ---- defer / panic (claim 317) -------------------------------------------
 
 std::int64_t g_counter = 0;
-__attribute__((noinline)) void bump() { g_counter++; }
+__attribute__((noinline, noipa)) void bump() { g_counter++; }
 
-__attribute__((noinline)) void with_defer() {
+__attribute__((noinline, noipa)) void with_defer() {
   gort::func([](gort::frame& fr) { fr.defer([] { bump(); }); });
 }
-__attribute__((noinline)) void without_defer() { bump(); }
+__attribute__((noinline, noipa)) void without_defer() { bump(); }
 
 void BM_DeferCall(benchmark::State& state) {
   for (auto _ : state) with_defer();
@@ -530,7 +530,7 @@ void BM_PlainCall(benchmark::State& state) {
 }
 BENCHMARK(BM_PlainCall)->Name("PlainCall");
 
-__attribute__((noinline)) void panic_and_recover() {
+__attribute__((noinline, noipa)) void panic_and_recover() {
   gort::func([](gort::frame& fr) {
     fr.defer([] { benchmark::DoNotOptimize(gort::recover()); });
     gort::panic(1);
@@ -545,7 +545,7 @@ BENCHMARK(BM_PanicRecover)->Name("PanicRecover");
 struct small_error {
   int code;
 };
-__attribute__((noinline)) void throw_it(int c) { throw small_error{c}; }
+__attribute__((noinline, noipa)) void throw_it(int c) { throw small_error{c}; }
 
 void BM_CppThrowCatch(benchmark::State& state) {
   std::int64_t s = 0;
