@@ -570,7 +570,9 @@ int register_all() {
           [ap, s](benchmark::State& st) { BM_CLarge(st, ap, s); });
     }
   }
-  for (int p : {1, 2}) {
+  // 1 and 2 always; more where the machine has the CPUs (16 on a big box).
+  for (int p : {1, 2, 4, 8, 16}) {
+    if (p > 2 && p > static_cast<int>(std::thread::hardware_concurrency())) break;
     reg("MultiP/procs:" + std::to_string(p), [p](benchmark::State& st) { BM_MultiP(st, p); });
   }
   reg("Larson/procs:2/impl:gort", BM_GortLarson);

@@ -24,6 +24,13 @@
 namespace gort::mem {
 namespace {
 
+// kScale shrinks the longest tests under TSan, which runs them ~50x slower.
+#if defined(GORT_TSAN)
+constexpr int kScale = 5;
+#else
+constexpr int kScale = 1;
+#endif
+
 bool all_zero(const void* p, std::size_t n) {
   const auto* b = static_cast<const unsigned char*>(p);
   return std::all_of(b, b + n, [](unsigned char c) { return c == 0; });
@@ -187,7 +194,7 @@ TEST_F(Malloc, AccountingAfterRelease) {
 }
 
 TEST_F(Malloc, ConcurrentThreadsNeverShareABlock) {
-  constexpr int kThreads = 4, kPer = 20000;
+  constexpr int kThreads = 4, kPer = 20000 / kScale;
   std::vector<std::vector<std::pair<std::uintptr_t, std::size_t>>> got(kThreads);
   std::vector<std::thread> ts;
   for (int t = 0; t < kThreads; ++t) {
@@ -219,7 +226,7 @@ TEST_F(Malloc, RandomAllocateMarkSweepModel) {
   std::mt19937 rng(1234);
   struct Obj { unsigned char* p; std::size_t size; unsigned char tag; };
   std::vector<Obj> live;
-  for (int cycle = 0; cycle < 30; ++cycle) {
+  for (int cycle = 0; cycle < 30 / kScale; ++cycle) {
     const int n = 500 + static_cast<int>(rng() % 3000);
     for (int i = 0; i < n; ++i) {
       std::size_t size;

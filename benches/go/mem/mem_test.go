@@ -117,11 +117,14 @@ func BenchmarkLargeAlloc(b *testing.B) {
 	}
 }
 
-var perG [64]unsafe.Pointer
+var perG [256]unsafe.Pointer // one per goroutine, 64 B apart
 
 func BenchmarkMultiP(b *testing.B) {
 	const perRound = 8192
-	for _, p := range []int{1, 2} {
+	for _, p := range []int{1, 2, 4, 8, 16} {
+		if p > 2 && p > runtime.NumCPU() {
+			break
+		}
 		b.Run(fmt.Sprintf("procs=%d", p), func(b *testing.B) {
 			prev := runtime.GOMAXPROCS(p)
 			defer runtime.GOMAXPROCS(prev)

@@ -6,7 +6,9 @@
 //   target   = heap_goal * 1.1            (Go's retained goal: goal + 10%)
 // While retained > target it releases the highest free, resident pages,
 // up to 64 pages (512 KiB) per step with MADV_DONTNEED, then sleeps 99x as
-// long as the step took: about 1% of one CPU, as Go paces it. When there is
+// long as the step took (its thread CPU time): about 1% of one CPU, as Go
+// paces it — 10% while retained is over twice the target, so that RSS falls
+// within seconds after the heap shrinks (see scavenger.cc). When there is
 // nothing to do it sleeps until heap growth kicks it (or 100 ms pass).
 // Releasing the highest addresses first matches the page allocator's
 // lowest-first placement: hot pages stay, cold ones go.
