@@ -1,5 +1,17 @@
 // gort/gort.h — the whole public API.
 #pragma once
+#include "gort/chan.h"
+#include "gort/defer.h"
+#include "gort/iface.h"
+#include "gort/map.h"
+#include "gort/mem.h"
+#include "gort/panic.h"
+#include "gort/reflect.h"
 #include "gort/runtime.h"
+#include "gort/select.h"
+#include "gort/slice.h"
+#include "gort/sync.h"
 #include "gort/syscall.h"
 #include "gort/time.h"
+#include "gort/timer.h"
+#include "gort/types.h"

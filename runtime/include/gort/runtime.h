@@ -131,6 +131,18 @@ using MStartHook = void (*)(int m_id, void* arg);
 void on_m_start(MStartHook hook, void* arg);
 // An M-exit hook runs on each M as its thread leaves the runtime.
 void on_m_exit(MStartHook hook, void* arg);
+
+// external_wakeups declares, for its lifetime, that a thread the runtime does
+// not own (a C library's callback thread, say) may still wake a goroutine,
+// e.g. with a non-blocking channel send. While one exists, "all goroutines
+// are asleep" is not reported as a deadlock, since that thread can end it.
+class external_wakeups {
+ public:
+  external_wakeups();
+  ~external_wakeups();
+  external_wakeups(const external_wakeups&) = delete;
+  external_wakeups& operator=(const external_wakeups&) = delete;
+};
 }  // namespace runtime
 
 }  // namespace gort

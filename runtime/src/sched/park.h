@@ -69,6 +69,12 @@ void goready(G* gp);
 void* g_param(const G* gp);
 void set_g_param(G* gp, void* v);
 
+// The lang slot is one pointer per goroutine owned by lang/ (its defer and
+// panic records); nullptr when a goroutine starts. The scheduler never
+// frees it.
+void* g_lang_slot(const G* gp);
+void set_g_lang_slot(G* gp, void* v);
+
 // current_p_id is the id of the P the caller runs on, in [0, max_procs()),
 // or -1 off a P. It is stable only while preemption is disabled.
 int current_p_id();

@@ -154,6 +154,8 @@ G* getg() {
 std::uint64_t goid(const G* gp) { return gp->id; }
 void* g_param(const G* gp) { return gp->param; }
 void set_g_param(G* gp, void* v) { gp->param = v; }
+void* g_lang_slot(const G* gp) { return gp->lang_slot; }
+void set_g_lang_slot(G* gp, void* v) { gp->lang_slot = v; }
 
 int current_p_id() {
   tls_nopreempt_inc();
@@ -324,6 +326,7 @@ static void checkdead() {
     if (timers_next(p) != 0 || !runqempty(p)) return;
   }
   if (sched_->ngoroutines.load(std::memory_order_relaxed) == 0) return;
+  if (sched_->nexternal.load(std::memory_order_acquire) > 0) return;  // a foreign thread may wake one
   debug::write_stderr("fatal error: all goroutines are asleep - deadlock!\n\n");
   dump_all_goroutines(2);
   _exit(2);
@@ -455,7 +458,7 @@ static void finish_pending(M* m) {
       }
       break;
     case Pending::kPark: {
-      gp->wait_since = nanotime_raw();
+      gp->wait_since = coarse_now();
       set_status(gp, GStatus::kRunning, GStatus::kWaiting);
       auto unlockf = m->pending_unlockf;
       void* arg = m->pending_arg;
@@ -540,7 +543,12 @@ static G* fast_next(M* m, bool* inherit) {
     return nullptr;
   if (sched_->nlockedg.load(std::memory_order_relaxed) != 0) return nullptr;
   if (p->schedtick % 61 == 0 && sched_->runqsize.load(std::memory_order_relaxed) != 0) return nullptr;
-  if (std::int64_t when = timers_next(p); when != 0 && when <= nanotime_raw()) return nullptr;
+  // Due timers send us through findrunnable. Reading the clock costs as much
+  // as the rest of a switch, so look every 8th fast schedule only (a few
+  // hundred ns at switch rate); sysmon catches a P that stops switching.
+  if ((++p->fastticks & 7) == 0) {
+    if (std::int64_t when = timers_next(p); when != 0 && when <= nanotime_raw()) return nullptr;
+  }
   return runqget(p, inherit);
 }
 
@@ -955,6 +963,14 @@ int num_goroutine() { return sched_ != nullptr ? sched_->ngoroutines.load(std::m
 
 void runtime::on_m_start(MStartHook hook, void* arg) { m_start_hook = {hook, arg}; }
 void runtime::on_m_exit(MStartHook hook, void* arg) { m_exit_hook = {hook, arg}; }
+
+runtime::external_wakeups::external_wakeups() {
+  if (sched_ == nullptr) debug::fatal("gort::runtime::external_wakeups made with no runtime running");
+  sched_->nexternal.fetch_add(1, std::memory_order_acq_rel);
+}
+runtime::external_wakeups::~external_wakeups() {
+  if (sched_ != nullptr) sched_->nexternal.fetch_sub(1, std::memory_order_acq_rel);
+}
 
 }  // namespace gort
 

@@ -36,6 +36,9 @@ inline void cpu_relax() {
 
 // nanotime_raw is CLOCK_MONOTONIC in ns (vDSO; no syscall).
 std::int64_t nanotime_raw();
+// coarse_now is nanotime as of sysmon's last tick (20 us to 10 ms old):
+// for bookkeeping that must not pay a clock read (park timestamps).
+std::int64_t coarse_now();
 
 // G states, as Go's. Transitions are checked (cas_status).
 enum class GStatus : std::uint32_t {
@@ -106,6 +109,7 @@ struct P {
   std::atomic<G*> runnext{nullptr};
 
   std::uint32_t schedtick = 0;          // bumped at every schedule (owner only)
+  std::uint32_t fastticks = 0;          // fast-path schedules (owner only)
   std::atomic<std::uint32_t> syscalltick{0};  // bumped at every syscall entry
 
   // Dead Gs kept for reuse (owner only).
@@ -237,6 +241,7 @@ struct Sched {
   std::atomic<int> ngoroutines{0};  // not dead
   std::atomic<std::uint64_t> goidgen{0};
   std::atomic<int> nlockedg{0};     // goroutines locked to an M
+  std::atomic<int> nexternal{0};    // live runtime::external_wakeups
 
   // Stop the world.
   std::atomic<bool> gcwaiting{false};

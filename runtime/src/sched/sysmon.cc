@@ -37,6 +37,7 @@ std::thread* sysmon_thread;
 Note sysmon_note;
 std::atomic<bool> sysmon_stop_flag{false};
 std::atomic<std::int64_t> sysmon_wake_at{0};
+std::atomic<std::int64_t> g_coarse_now{0};
 
 void apply_new_procs(void*);
 
@@ -139,6 +140,7 @@ void sysmon_main() {
     sysmon_wake_at.store(0, std::memory_order_release);
     if (sysmon_stop_flag.load(std::memory_order_acquire)) break;
     now = nanotime_raw();
+    g_coarse_now.store(now, std::memory_order_relaxed);
     if (sched_->exiting.load(std::memory_order_acquire)) {
       // Keep asking running goroutines to stop so their Ms can leave.
       int procs = sched_->gomaxprocs.load(std::memory_order_acquire);
@@ -183,6 +185,11 @@ void apply_new_procs(void* arg) {
 
 }  // namespace
 
+std::int64_t coarse_now() {
+  std::int64_t t = g_coarse_now.load(std::memory_order_relaxed);
+  return t != 0 ? t : nanotime_raw();
+}
+
 void sysmon_note_timer(std::int64_t when) {
   std::int64_t at = sysmon_wake_at.load(std::memory_order_acquire);
   if (at != 0 && when + kTimerSlack < at) sysmon_note.wakeup();
@@ -190,6 +197,7 @@ void sysmon_note_timer(std::int64_t when) {
 
 void sysmon_start() {
   sysmon_stop_flag.store(false, std::memory_order_release);
+  g_coarse_now.store(nanotime_raw(), std::memory_order_relaxed);
   sysmon_thread = new std::thread(sysmon_main);
 }
 

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "debug/fatal.h"
+#if defined(GORT_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
 #include "sched/lock.h"
 
 namespace gort::stack {
@@ -131,6 +134,11 @@ void unmap_stack_locked(const Stack& s) {
 }
 
 void arm(Stack& s) {
+#if defined(GORT_ASAN)
+  // A reused stack still carries the poisoned redzones of the frames its
+  // last goroutine died in (they never returned).
+  __asan_unpoison_memory_region(reinterpret_cast<void*>(s.lo), s.size());
+#endif
   if (!s.guarded) *reinterpret_cast<std::uint64_t*>(s.lo) = kCanary;
 }
 
