@@ -46,40 +46,48 @@ void* map_anon(std::size_t bytes) {
 }
 
 // slab_stack hands out an unguarded stack, mapping a new slab when needed.
+// Layout: stack i of a slab spans [lo_i, hi_i) with
+//   lo_i = base + i*size + page - 16,  hi_i = lo_{i+1} - 16,
+// so the canary at lo_{i+1} lies in the page that holds stack i's top. A
+// parked goroutine with a shallow stack then costs one page, canary
+// included, instead of two.
 Stack slab_stack(std::size_t size) {
   sched::LockGuard g(pool_lock);
   if (slab_free == nullptr) slab_free = new std::vector<Stack>();
   for (std::size_t i = slab_free->size(); i-- > 0;) {
-    if ((*slab_free)[i].size() == size) {
+    if ((*slab_free)[i].cls == size) {
       Stack s = (*slab_free)[i];
       (*slab_free)[i] = slab_free->back();
       slab_free->pop_back();
       return s;
     }
   }
-  void* p = map_anon(size * kSlabStacks);
+  const std::size_t pg = page_size();
+  void* p = map_anon(size * kSlabStacks + pg);
   if (p == MAP_FAILED) {
     debug::fatalf("out of memory: cannot map goroutine stacks (%zu bytes; errno %d; vm.max_map_count?)",
-                  size * kSlabStacks, errno);
+                  size * kSlabStacks + pg, errno);
   }
-  for (int i = 1; i < kSlabStacks; i++) {
+  auto base = reinterpret_cast<std::uintptr_t>(p);
+  auto lo_of = [&](int i) { return base + i * size + pg - 16; };
+  Stack first;
+  for (int i = 0; i < kSlabStacks; i++) {
     Stack s;
-    s.map_base = static_cast<char*>(p) + i * size;
+    s.lo = lo_of(i);
+    s.hi = lo_of(i + 1) - 16;
+    s.map_base = reinterpret_cast<void*>(s.lo);  // identifies the stack; never unmapped alone
     s.map_size = size;
-    s.lo = reinterpret_cast<std::uintptr_t>(s.map_base);
-    s.hi = s.lo + size;
+    s.cls = size;
     s.from_slab = true;
-    slab_free->push_back(s);
+    if (i == 0) {
+      first = s;
+    } else {
+      slab_free->push_back(s);
+    }
   }
   n_mapped.fetch_add(kSlabStacks, std::memory_order_relaxed);
   n_unguarded.fetch_add(kSlabStacks, std::memory_order_relaxed);
-  Stack s;
-  s.map_base = p;
-  s.map_size = size;
-  s.lo = reinterpret_cast<std::uintptr_t>(p);
-  s.hi = s.lo + size;
-  s.from_slab = true;
-  return s;
+  return first;
 }
 
 // guard_budget is how many guarded stacks may exist: each costs two
@@ -115,6 +123,7 @@ Stack map_stack(std::size_t size) {
   s.lo = reinterpret_cast<std::uintptr_t>(p) + pg;
   s.hi = reinterpret_cast<std::uintptr_t>(p) + s.map_size;
   s.guarded = true;
+  s.cls = size;
   n_mapped.fetch_add(1, std::memory_order_relaxed);
   n_guarded.fetch_add(1, std::memory_order_relaxed);
   return s;
@@ -123,7 +132,11 @@ Stack map_stack(std::size_t size) {
 // unmap_stack releases s. REQUIRES: pool_lock held when s is from a slab.
 void unmap_stack_locked(const Stack& s) {
   if (s.from_slab) {
-    madvise(s.map_base, s.map_size, MADV_DONTNEED);
+    // Trim whole pages strictly inside the stack (its first and last pages
+    // are shared with its neighbours).
+    const std::size_t pg = page_size();
+    std::uintptr_t a = (s.lo + pg - 1) & ~(pg - 1), b = s.hi & ~(pg - 1);
+    if (b > a) madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
     if (slab_free == nullptr) slab_free = new std::vector<Stack>();
     slab_free->push_back(s);
     return;
@@ -150,11 +163,12 @@ std::size_t page_size() {
 }
 
 Stack alloc(std::size_t size, int pid) {
+  size = (size + page_size() - 1) & ~(page_size() - 1);
   n_in_use.fetch_add(1, std::memory_order_relaxed);
   if (pid >= 0 && pid < kMaxP) {
     Cache& c = caches[pid];
     for (int i = c.n - 1; i >= 0; i--) {
-      if (c.s[i].size() >= size && c.s[i].size() <= 2 * size) {
+      if (c.s[i].cls == size) {
         Stack s = c.s[i];
         c.s[i] = c.s[--c.n];
         n_cache_hits.fetch_add(1, std::memory_order_relaxed);
@@ -168,7 +182,7 @@ Stack alloc(std::size_t size, int pid) {
     if (pool != nullptr) {
       for (std::size_t i = pool->size(); i-- > 0;) {
         Stack s = (*pool)[i];
-        if (s.size() >= size && s.size() <= 2 * size) {
+        if (s.cls == size) {
           (*pool)[i] = pool->back();
           pool->pop_back();
           arm(s);

@@ -44,6 +44,7 @@ struct Stack {
   std::size_t map_size = 0;
   bool guarded = false;
   bool from_slab = false;  // part of an unguarded slab (never unmapped alone)
+  std::size_t cls = 0;     // the (page-rounded) size asked for: reuse key
 
   std::size_t size() const { return hi - lo; }
   bool valid() const { return map_base != nullptr; }
