@@ -37,7 +37,8 @@ struct Timer {
 // REQUIRES: t is not pending.
 void timer_start(Timer* t, std::int64_t when);
 // timer_stop disarms t; true when it was pending (so f will not run for that
-// arming), false when it had already fired or was never started.
+// arming), false when it had already fired or was never started. It does not
+// wait for an f that is running right now.
 bool timer_stop(Timer* t);
 // timer_reset re-arms t at `when`; returns whether it was pending before.
 bool timer_reset(Timer* t, std::int64_t when);
