@@ -283,7 +283,8 @@ TEST_F(CliTest, QuotaRunRecordsThrottlingAndRemovesCgroups) {
   std::string base = gortbench::QuotaCgroup::base_dir(&v);
   if (base.empty() || ::access(base.c_str(), W_OK) != 0) GTEST_SKIP() << "cgroups not writable here";
   auto before = gort_cgroups();
-  std::string reg = write_registry({fake_entry("FakeSpin", {{"min_time", "0.3"}})});
+  // FakeSlow honours --benchmark_min_time: 0.3 s spans several 100 ms periods.
+  std::string reg = write_registry({fake_entry("FakeSlow", {{"min_time", "0.3"}})});
   std::string out, err;
   int st = cli({"run", "--registry", reg, "--bench-dir", GORT_BENCH_FAKE_DIR, "--reps", "1", "--quota", "none,0.5",
                 "--out", out_},
