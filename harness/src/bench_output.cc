@@ -98,6 +98,7 @@ bool parse_gbench_json(const std::string& text, std::vector<Sample>* out,
     Sample s;
     s.raw_name = name;
     s.name = split_bench_name(b.value("run_name", name), false, &s.params, nullptr);
+    s.procs_in_name = s.params.contains("procs");
     s.impl = "gort";
     if (s.params.contains("impl")) {
       s.impl = s.params["impl"].is_string() ? s.params["impl"].get<std::string>() : s.params["impl"].dump();
@@ -131,7 +132,8 @@ std::vector<Sample> parse_go_bench(const std::string& text) {
     s.name = split_bench_name(name, true, &s.params, &procs);
     // GOMAXPROCS from the -P suffix (Go omits -1), unless the name itself
     // carries procs (a twin that sets GOMAXPROCS per sub-benchmark).
-    if (!s.params.contains("procs")) s.params["procs"] = procs > 0 ? procs : 1;
+    s.procs_in_name = s.params.contains("procs");
+    if (!s.procs_in_name) s.params["procs"] = procs > 0 ? procs : 1;
     s.impl = "go";
     if (s.params.contains("impl")) {
       s.impl = s.params["impl"].is_string() ? s.params["impl"].get<std::string>() : "go";

@@ -180,6 +180,10 @@ class Accumulator {
     json params = s.params;
     for (const auto& [k, v] : params_extra.items())
       if (!(k == "procs" && params.contains("procs"))) params[k] = v;
+    if (s.procs_in_name) {  // the benchmark chose GOMAXPROCS itself
+      params["procs_mode"] = "set";
+      params["procs_rule"] = "name";
+    }
     std::string key = s.name + "|" + s.impl + "|" + params.dump();
     auto it = index_.find(key);
     if (it == index_.end()) {

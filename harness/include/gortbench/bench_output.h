@@ -25,6 +25,7 @@ struct Sample {
   nlohmann::json metrics;    // extra per-op figures: {"p99_late_ns": 123, ...}
   nlohmann::json raw;        // the entry as printed
   std::string raw_name;      // the full name as printed
+  bool procs_in_name = false;  // the benchmark sets GOMAXPROCS itself (procs:N / procs=N)
 };
 
 // parse_gbench_json reads Google Benchmark JSON output; errored runs are
