@@ -38,13 +38,14 @@ Note sysmon_note;
 std::atomic<bool> sysmon_stop_flag{false};
 std::atomic<std::int64_t> sysmon_wake_at{0};
 std::atomic<std::int64_t> g_coarse_now{0};
+std::atomic<int> g_timerpreempt_override{-1};  // -1: follow the knob
 
 void apply_new_procs(void*);
 
 bool retake(std::int64_t now) {
   bool did = false;
   int procs = sched_->gomaxprocs.load(std::memory_order_acquire);
-  const bool timerpreempt = debug::knobs().timerpreempt;
+  const bool timerpreempt = timer_preempt_enabled();
   for (int i = 0; i < procs; i++) {
     P* p = sched_->allp[i];
     PStatus s = p->status.load(std::memory_order_acquire);
@@ -184,6 +185,13 @@ void apply_new_procs(void* arg) {
 }
 
 }  // namespace
+
+bool timer_preempt_enabled() {
+  int o = g_timerpreempt_override.load(std::memory_order_relaxed);
+  return o >= 0 ? o != 0 : debug::knobs().timerpreempt;
+}
+void set_timer_preempt(bool on) { g_timerpreempt_override.store(on ? 1 : 0, std::memory_order_relaxed); }
+void clear_timer_preempt_override() { g_timerpreempt_override.store(-1, std::memory_order_relaxed); }
 
 std::int64_t coarse_now() {
   std::int64_t t = g_coarse_now.load(std::memory_order_relaxed);

@@ -43,4 +43,19 @@ bool timer_stop(Timer* t);
 // timer_reset re-arms t at `when`; returns whether it was pending before.
 bool timer_reset(Timer* t, std::int64_t when);
 
+// timer_preempt_enabled reports whether sysmon preempts a P whose timer is
+// overdue (GODEBUG=timerpreempt, default on). set_timer_preempt overrides
+// the knob at run time, for benchmarks that show the mechanism on and off
+// in one process; TimerPreemptScope does it for a scope.
+bool timer_preempt_enabled();
+void set_timer_preempt(bool on);
+void clear_timer_preempt_override();
+class TimerPreemptScope {
+ public:
+  explicit TimerPreemptScope(bool on) { set_timer_preempt(on); }
+  ~TimerPreemptScope() { clear_timer_preempt_override(); }
+  TimerPreemptScope(const TimerPreemptScope&) = delete;
+  TimerPreemptScope& operator=(const TimerPreemptScope&) = delete;
+};
+
 }  // namespace gort::sched
