@@ -34,8 +34,8 @@ B = {
     "metrics_read": "MetricsRead", "parked": "ParkedGoroutineMemory", "parked_thread": "ParkedThreadMemory",
     "on_stack": "ValueOnStack", "on_heap": "ValueOnHeapGC", "malloc": "ValueMalloc",
     "select_default": "ChanSelectDefault", "pingpong": "ChanPingPong",
-    "quota": "QuotaTicker (or any run under a quota)", "alloc": ["Alloc", "AllocFast"], "refill": "AllocRefill",
-    "span": "AllocSpan", "frag": "Fragmentation", "flood": "MapFlooding", "std_flood": "StdUnorderedFlooding",
+    "quota": "QuotaTicker (or any run under a quota)", "alloc": ["MallocFast", "Alloc", "AllocFast"],
+    "refill": ["MCacheRefill", "AllocRefill"], "span": ["SpanAlloc", "AllocSpan"], "frag": "Fragmentation", "flood": "MapFlooding", "std_flood": "StdUnorderedFlooding",
     "map_insert": "MapInsertInt64", "append": "AppendInt64", "append_grow": "AppendInt64Grow",
     "zero": "MakeZeroed", "litmus": "MemoryModelLitmus", "methodset": "MethodSetCheck",
     "by_value": "PassByValue", "by_pointer": "PassByPointer", "panic": "PanicRecover",
@@ -417,6 +417,9 @@ def c309(run: Run, res: ClaimResult):
         if fast is None:
             return None
         refill, span, frag = alloc_at(run, "refill", impl), alloc_at(run, "span", impl), med(run, "frag", impl)
+        if frag is not None:
+            # Fragmentation's figure is a metric (RSS / live), not its ns/op.
+            frag = frag.as_metric("rss_per_live", "ratio") or frag.as_metric("retained_per_live", "ratio")
         figs = [f"mcache {fmt_ns(fast.median)} ({fast.param('size')} B)"]
         if refill:
             figs.append(f"mcentral refill {fmt_ns(refill.median)}")

@@ -14,15 +14,15 @@ from runs import Run
 SECTION = "Allocator"
 
 TIERS = [
-    ("mcache fast path", ["Alloc", "AllocFast"]),
-    ("mcentral refill", ["AllocRefill"]),
-    ("mheap span", ["AllocSpan"]),
-    ("large objects", ["AllocLarge"]),
+    ("mcache fast path", ["MallocFast", "Alloc", "AllocFast"]),
+    ("mcentral refill", ["MCacheRefill", "AllocRefill"]),
+    ("mheap span", ["SpanAlloc", "AllocSpan"]),
+    ("large objects", ["LargeAlloc", "AllocLarge"]),
 ]
 SIZE_PARAMS = ("size", "bytes")
 KIND_PARAMS = ("kind", "scan")
 NAMES = {
-    "scaling": ["AllocParallel"],           # params procs
+    "scaling": ["MultiP", "AllocParallel"],  # params procs
     "other": ["Larson", "Fragmentation"],   # ns/op; RSS / live (unit "ratio")
 }
 
