@@ -166,16 +166,19 @@ std::int64_t run_timers(P* p, std::int64_t now) {
     Timer* t = h->heap[0];
     auto f = t->f;
     void* arg = t->arg;
+    std::int64_t rearmed = 0;
     if (t->period > 0) {
       // Re-arm, skipping periods that were missed entirely.
       std::int64_t missed = (now - t->when) / t->period;
       t->when += (missed + 1) * t->period;
+      rearmed = t->when;
       sift_down(h, 0);
       update_next(h);
     } else {
       remove_at(h, 0);
     }
     h->lock.unlock();
+    if (rearmed != 0) sysmon_note_timer(rearmed);  // as timer_start does
     f(arg, now);
     h->lock.lock();
   }
