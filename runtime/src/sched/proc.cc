@@ -500,8 +500,6 @@ static void finish_pending(M* m) {
       }
       wakep();
       break;
-    case Pending::kLockedPark:
-      break;
   }
 }
 
@@ -1000,8 +998,6 @@ void goready(G* gp) {
   wakep();
   release_m(m);
 }
-
-void ready_from_anywhere(G* gp) { goready(gp); }
 
 // main_exited starts the shutdown: every M leaves its loop at its next
 // schedule; running goroutines are asked to stop.

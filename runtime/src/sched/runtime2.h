@@ -130,7 +130,7 @@ struct Sched;
 
 // Post-switch work done by the context we switch *to*, on behalf of the G we
 // switched away from (which must be fully off its stack first).
-enum class Pending : std::uint8_t { kNone, kYield, kPark, kExit, kPreempt, kSyscallBlock, kLockedPark };
+enum class Pending : std::uint8_t { kNone, kYield, kPark, kExit, kPreempt, kSyscallBlock };
 
 struct M {
   int id = 0;
@@ -272,7 +272,6 @@ void wakep();
 void startm(P* p, bool spinning);
 void handoffp(P* p);
 void preemptone(P* p);
-void ready_from_anywhere(G* gp);  // goready from a thread that may have no P
 void timers_init_p(P* p);
 void timers_destroy_p(P* p);
 // run_timers runs p's expired timers; returns the next `when` (0: none).
@@ -282,10 +281,8 @@ void timers_move(P* from, P* to); // at resize
 void sysmon_start();
 void sysmon_stop();
 void signals_install();
-void signals_uninstall_altstack();
 void signals_m_init(M* m);
 void signals_m_exit(M* m);
-bool schedtrace_enabled();
 void schedtrace(bool detail);
 void dump_all_goroutines(int fd);  // SIGQUIT
 [[noreturn]] void report_stack_overflow(G* gp);
