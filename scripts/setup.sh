@@ -16,6 +16,7 @@ PKGS=(
   libgoogle-perftools-dev libjemalloc-dev libmimalloc-dev
   python3 python3-matplotlib python3-numpy python3-scipy python3-pytest
   golang-1.23-go
+  slurmctld slurmd slurm-client munge      # gort-bench fleet, and its test cluster
   chromium
 )
 

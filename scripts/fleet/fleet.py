@@ -324,6 +324,10 @@ def plan_tasks(opts, partition: str) -> list[dict]:
     return [{"index": i, "node": n, "label": n, "fake_host": False} for i, n in enumerate(nodes)]
 
 
+def prebuilt() -> bool:
+    return bool(os.environ.get("GORT_FLEET_CLI"))
+
+
 def cli_command() -> list[str]:
     c = os.environ.get("GORT_FLEET_CLI")
     return [os.path.abspath(c)] if c else [os.path.join(REPO, "gort-bench")]
@@ -352,6 +356,8 @@ def render(results: str, sub: dict) -> str:
         "@RESULTS_Q@": shlex.quote(results),
         "@REPO_Q@": shlex.quote(REPO),
         "@CLI@": " ".join(shlex.quote(x) for x in sub["cli"]),
+        "@BUILD@": "" if sub.get("prebuilt") else " ".join(
+            shlex.quote(x) for x in ["flock", os.path.join(REPO, "build", ".fleet-build.lock")] + sub["cli"] + ["list"]),
         "@RUN_ARGS@": " ".join(shlex.quote(x) for x in sub["run_args"]),
         "@TASKS@": "\n".join(cases),
     }
@@ -388,7 +394,8 @@ def cmd_submit(argv) -> int:
                else False,
                "time": opts["time"] or last.get("time"),
                "run_args": opts["run_args"] or last.get("run_args", []),
-               "cli": cli_command() if os.environ.get("GORT_FLEET_CLI") else last.get("cli", cli_command()),
+               "cli": cli_command() if prebuilt() else last.get("cli", cli_command()),
+               "prebuilt": prebuilt() or (last.get("prebuilt", False) and "cli" in last),
                "only_missing": True,
                "tasks": [{"index": i, "node": n["task"]["node"], "label": n["label"],
                           "fake_host": bool(n["task"].get("fake_host"))} for i, n in enumerate(missing)]}
@@ -400,7 +407,7 @@ def cmd_submit(argv) -> int:
         part = opts["partition"] or default_partition()
         check_partition(part)
         sub = {"partition": part, "exclusive": opts["exclusive"], "time": opts["time"],
-               "run_args": opts["run_args"], "cli": cli_command(), "only_missing": False,
+               "run_args": opts["run_args"], "cli": cli_command(), "prebuilt": prebuilt(), "only_missing": False,
                "tasks": plan_tasks(opts, part)}
     script = render(results, sub)
     sbatch = ["sbatch", "--parsable", "--hold"]
