@@ -67,7 +67,9 @@ std::uint64_t Pacer::gogc_goal() const {
   const int g = gogc_.load(std::memory_order_relaxed);
   if (g < 0) return kNone;
   const std::uint64_t marked = heap_marked_.load(std::memory_order_relaxed);
-  const unsigned __int128 base = static_cast<unsigned __int128>(marked) + stack_bytes_ + globals_bytes_;
+  const unsigned __int128 base = static_cast<unsigned __int128>(marked) +
+                                 stack_bytes_.load(std::memory_order_relaxed) +
+                                 globals_bytes_.load(std::memory_order_relaxed);
   unsigned __int128 goal = marked + base * static_cast<unsigned>(g) / 100;
   const unsigned __int128 minimum = static_cast<unsigned __int128>(kHeapMinimum) * static_cast<unsigned>(g) / 100;
   if (goal < minimum) goal = minimum;
@@ -203,8 +205,8 @@ void Pacer::end_cycle(const PacerInputs& in) {
     cons_mark_.store(smoothed, std::memory_order_relaxed);
   }
   heap_marked_.store(in.heap_marked, std::memory_order_relaxed);
-  stack_bytes_ = in.stack_bytes;
-  globals_bytes_ = in.globals_bytes;
+  stack_bytes_.store(in.stack_bytes, std::memory_order_relaxed);
+  globals_bytes_.store(in.globals_bytes, std::memory_order_relaxed);
   expected_scan_.store(work, std::memory_order_relaxed);
   if (in.non_heap_memory != kNone) non_heap_.store(in.non_heap_memory, std::memory_order_relaxed);
   heap_at_start_.store(kNone, std::memory_order_relaxed);

@@ -44,6 +44,19 @@
 // one noisy cycle moves it half-way, a lasting change is fully followed
 // after two cycles.
 //
+// The cycle, as the collector drives it:
+//   1. allocation: once heap_live >= trigger(), start a cycle;
+//   2. start_cycle (world stopped) -> the goal, the worker plan, the first
+//      assist ratio;
+//   3. mark: revise() every so often (each 64 KiB allocated per P, each
+//      worker flush); an allocating goroutine owes assist_ratio() scan bytes
+//      per byte and pays first from the credit background workers bank (Go's
+//      bgScanCredit: the ratio counts all remaining work, not only the
+//      workers' shortfall), scanning itself only for the rest — and not at
+//      all while the CPU limiter is engaged;
+//   4. end_cycle (world stopped, mark termination) with the measurements;
+//      from then on heap_goal()/trigger() describe the next cycle.
+//
 // Who calls what, when (thread-safety):
 //   * start_cycle, end_cycle: with the world stopped (or under the
 //     collector's own cycle lock), one caller at a time.
@@ -171,7 +184,7 @@ class Pacer {
   // caller's lock, read by commit and revise).
   std::atomic<std::uint64_t> heap_marked_{0};
   std::atomic<std::uint64_t> expected_scan_{0};  // last heap scan + stacks + globals
-  std::uint64_t stack_bytes_ = 0, globals_bytes_ = 0;
+  std::atomic<std::uint64_t> stack_bytes_{0}, globals_bytes_{0};
   std::atomic<std::uint64_t> non_heap_{0};
   std::atomic<double> cons_mark_{0}, last_sample_{0};
   double prev_sample_ = -1;  // <0: no sample yet
