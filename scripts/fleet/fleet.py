@@ -9,7 +9,8 @@
 
 `submit` writes one Slurm job array, one task per node (each task is pinned
 to its node), from the template scripts/fleet/job.sbatch.in; each task builds
-if needed and runs `gort-bench run RUN_FLAGS --out DIR` on its node, so its
+if needed (`./gort-bench list` under flock: set-up and release build, one node
+at a time) and runs `gort-bench run RUN_FLAGS --out DIR` on its node, so its
 run directory lands in DIR/<host>/<stamp>/ with the machine context, plus
 slurm.json (job, task, node, partition, CPUs Slurm gave it). DIR/fleet.json
 lists every submission and its tasks; DIR/fleet-jobs/<job>/ holds the script
@@ -30,8 +31,9 @@ over the others is still written); 2 bad input or no Slurm (one line on stderr).
 Test-only: GORT_FLEET_FAKE_HOSTS=a,b,... at submit makes one task per name,
 nodes assigned round-robin, each run under a private UTS namespace whose host
 name is that name (root only), so one node can play several machines.
-GORT_FLEET_CLI=/path/to/build/harness/gort-bench runs that CLI instead of the
-./gort-bench wrapper (no set-up or build step in the tasks).
+GORT_FLEET_CLI=/path/to/build/DIR/harness/gort-bench at submit: the tasks run
+that CLI and skip the set-up and build step (a build directory other than
+build/release).
 """
 from __future__ import annotations
 
@@ -329,8 +331,9 @@ def prebuilt() -> bool:
 
 
 def cli_command() -> list[str]:
+    """cli_command: the CLI the tasks run (after the wrapper's build step)."""
     c = os.environ.get("GORT_FLEET_CLI")
-    return [os.path.abspath(c)] if c else [os.path.join(REPO, "gort-bench")]
+    return [os.path.abspath(c)] if c else [os.path.join(REPO, "build", "release", "harness", "gort-bench")]
 
 
 def render(results: str, sub: dict) -> str:
@@ -357,7 +360,8 @@ def render(results: str, sub: dict) -> str:
         "@REPO_Q@": shlex.quote(REPO),
         "@CLI@": " ".join(shlex.quote(x) for x in sub["cli"]),
         "@BUILD@": "" if sub.get("prebuilt") else " ".join(
-            shlex.quote(x) for x in ["flock", os.path.join(REPO, "build", ".fleet-build.lock")] + sub["cli"] + ["list"]),
+            shlex.quote(x) for x in ["flock", os.path.join(REPO, "build", ".fleet-build.lock"),
+                                     os.path.join(REPO, "gort-bench"), "list"]),
         "@RUN_ARGS@": " ".join(shlex.quote(x) for x in sub["run_args"]),
         "@TASKS@": "\n".join(cases),
     }
@@ -394,8 +398,7 @@ def cmd_submit(argv) -> int:
                else False,
                "time": opts["time"] or last.get("time"),
                "run_args": opts["run_args"] or last.get("run_args", []),
-               "cli": cli_command() if prebuilt() else last.get("cli", cli_command()),
-               "prebuilt": prebuilt() or (last.get("prebuilt", False) and "cli" in last),
+               "cli": cli_command(), "prebuilt": prebuilt(),
                "only_missing": True,
                "tasks": [{"index": i, "node": n["task"]["node"], "label": n["label"],
                           "fake_host": bool(n["task"].get("fake_host"))} for i, n in enumerate(missing)]}

@@ -289,6 +289,11 @@ def test_dry_run_prints_the_script(cluster, tmp_path):
     assert f"#SBATCH --partition={PART}" in s and f"--output={res}/fleet-jobs/%A/task-%a.log" in s
     assert "0) node=gortnode label=fleet-a" in s and "1) node=gortnode label=fleet-b" in s
     assert "scontrol release JOB" in s
+    if env.get("GORT_FLEET_CLI"):
+        assert "build=()" in s
+    else:   # the wrapper's set-up and build, one node at a time, then the release CLI
+        assert f"build=(flock {REPO}/build/.fleet-build.lock {REPO}/gort-bench list)" in s
+        assert f"cli=({REPO}/build/release/harness/gort-bench)" in s
     assert not res.exists(), "--dry-run must create nothing"
 
 
