@@ -131,7 +131,11 @@ def check_partition(part: str) -> None:
         raise BadInput(f"unknown partition '{part}' (Slurm has: {', '.join(have) or 'none'})")
 
 
-USABLE = re.compile(r"^(idle|mix|mixed|alloc|allocated|comp|completing)[*~#!%$@^-]?$")
+# sinfo %t states a task can be queued on ('*' = not responding: excluded).
+USABLE = re.compile(r"^(idle|mix|mixed|alloc|allocated|comp|completing|plnd|planned)[~#!%$@^-]?$")
+# Slurm states of a task that is still queued or running.
+ACTIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "STAGE_OUT",
+          "SIGNALING", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "STOPPED"}
 
 
 def partition_nodes(part: str) -> list[tuple[str, str]]:
@@ -218,7 +222,7 @@ def task_states(job_id: str) -> dict[int, dict]:
 
 def parse_submit(argv):
     """parse_submit splits fleet options from the `gort-bench run` flags."""
-    opts = {"partition": None, "nodes": None, "nodelist": None, "exclusive": True, "time": None,
+    opts = {"partition": None, "nodes": None, "nodelist": None, "exclusive": None, "time": None,
             "results": None, "dry_run": False, "only_missing": None, "run_args": []}
     i = 0
 
@@ -388,28 +392,37 @@ def cmd_submit(argv) -> int:
     if opts["only_missing"] is not None:
         manifest = load_manifest(results)
         last = manifest["submissions"][-1]
-        nodes = collect_nodes(results, manifest, query_slurm=False)
-        missing = [n for n in nodes if n["run"] is None]
+        require_slurm()
+        nodes = collect_nodes(results, manifest, query_slurm=True)
+        missing = []
+        for n in nodes:
+            if n["run"] is not None:
+                continue
+            st = n.get("slurm", {}).get("state", "")
+            if st in ACTIVE:
+                print(f"fleet: {n['label']}: task {n['task']['job_id']}_{n['task']['index']} is still {st}; "
+                      "not re-submitted", file=sys.stderr)
+                continue
+            missing.append(n)
         if not missing:
-            print(f"fleet: every node of {results} has a valid run; nothing to submit", file=sys.stderr)
+            print(f"fleet: every node of {results} has a valid run or a task still queued; nothing to submit",
+                  file=sys.stderr)
             return 0
         sub = {"partition": opts["partition"] or last.get("partition"),
-               "exclusive": last.get("exclusive", True) if "--shared" not in argv and "--no-exclusive" not in argv
-               else False,
+               "exclusive": last.get("exclusive", True) if opts["exclusive"] is None else opts["exclusive"],
                "time": opts["time"] or last.get("time"),
                "run_args": opts["run_args"] or last.get("run_args", []),
                "cli": cli_command(), "prebuilt": prebuilt(),
                "only_missing": True,
                "tasks": [{"index": i, "node": n["task"]["node"], "label": n["label"],
                           "fake_host": bool(n["task"].get("fake_host"))} for i, n in enumerate(missing)]}
-        require_slurm()
         if sub["partition"]:
             check_partition(sub["partition"])
     else:
         require_slurm()
         part = opts["partition"] or default_partition()
         check_partition(part)
-        sub = {"partition": part, "exclusive": opts["exclusive"], "time": opts["time"],
+        sub = {"partition": part, "exclusive": opts["exclusive"] is not False, "time": opts["time"],
                "run_args": opts["run_args"], "cli": cli_command(), "prebuilt": prebuilt(), "only_missing": False,
                "tasks": plan_tasks(opts, part)}
     script = render(results, sub)

@@ -374,6 +374,8 @@ def test_killed_task_is_named_and_only_missing_reruns_it(cluster, tmp_path):
     assert p.returncode == 0, f"{p.stdout}\n{p.stderr}\n{job_logs(res, job2)}"
     assert "ok       fleet-b:" in p.stdout and "MISSING" not in p.stdout
     assert sorted(os.listdir(os.path.join(res, "fleet-a"))) == a_runs, "fleet-a was re-run"
+    st = gb(env, "status", res)
+    assert st.returncode == 0 and "2/3 task(s) have a run directory" in st.stdout, st.stdout + st.stderr
     # Nothing left to re-run.
     p = gb(env2, "submit", "--only-missing", res)
     assert p.returncode == 0 and p.stdout.strip() == "" and "nothing to submit" in p.stderr
