@@ -459,8 +459,10 @@ def cmd_submit(argv) -> int:
         for t in sub["tasks"]:
             slurm("scontrol", "update", f"JobId={job}_{t['index']}", f"ReqNodeList={t['node']}")
         slurm("scontrol", "release", job)
-    except BaseException:
+    except BaseException as e:
         subprocess.run(["scancel", job], capture_output=True)
+        if isinstance(e, OSError):
+            raise BadInput(f"{results}: cannot record job {job} ({e}); it was cancelled")
         raise
     labels = ", ".join(f"{t['label']}@{t['node']}" if t["label"] != t["node"] else t["node"] for t in sub["tasks"])
     print(f"fleet: submitted job {job}: {len(sub['tasks'])} task(s) ({labels}); results in {results}; "

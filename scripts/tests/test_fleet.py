@@ -356,7 +356,7 @@ def test_killed_task_is_named_and_only_missing_reruns_it(cluster, tmp_path):
     assert "ok       fleet-a:" in p.stdout
     missing = [x for x in p.stdout.splitlines() if x.startswith("MISSING")]
     assert len(missing) == 1 and "fleet-b" in missing[0] and "CANCELLED" in missing[0], p.stdout
-    assert f"task-1.log" in p.stdout and "--only-missing" in p.stdout
+    assert "task-1.log" in p.stdout and "--only-missing" in p.stdout
     assert not os.path.isdir(os.path.join(res, "fleet-b")) or not [
         d for d in os.listdir(os.path.join(res, "fleet-b")) if not d.startswith(".")], "a killed run was kept"
     a_runs = sorted(os.listdir(os.path.join(res, "fleet-a")))
