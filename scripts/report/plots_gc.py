@@ -6,16 +6,25 @@ Metric conventions read here (per repetition; list metrics are a list of
 lists, one inner list per repetition):
   PHASES[phase]            every STW pause of that phase (ns); Boehm: "pause_ns"
   <stem>_p50_ns/_p99_ns/_max_ns   percentiles when the full list is not stored
+                           (stems sweep_term, mark_term; Boehm's stop pauses
+                           have no stem: p50_ns, p99_ns, max_ns)
   cycle_t_s, cycle_heap_bytes, cycle_goal_bytes, cycle_live_bytes, cycle_pause_ns
                            one value per GC cycle (aligned lists)
   gc_cpu_fraction          scalar per repetition
+  GCGoalSweep (param gogc): peak_heap_per_goal, goal_per_live, cycles
+
+The harness stores one number per metric per repetition (Google Benchmark
+counters, Go's ReportMetric): benches/gc_bench.cc, its Go twin and the Boehm
+baseline therefore report pause percentiles, not every pause, and no per-cycle
+lists; the plots that need lists (pause vs live heap, heap vs goal over time)
+are "not measured" for such runs, and the CDF joins the percentiles.
 """
 from __future__ import annotations
 
 import numpy as np
 
 import figures as F
-from dists import distribution, plot_cdf
+from dists import distribution, percentiles, plot_cdf
 from runs import Run
 
 SECTION = "Garbage collector"
@@ -39,11 +48,15 @@ def _stem(metric: str) -> str:
     return metric[len("pause_"):-len("_ns")] if metric.startswith("pause_") and metric != "pause_ns" else ""
 
 
+def has_pauses(e) -> bool:
+    """has_pauses: the entry has every pause of some phase, or its percentiles
+    (Boehm's stop pauses: p50_ns/p99_ns/max_ns without a stem)."""
+    return any(distribution(e, m) is not None or percentiles(e, _stem(m)) for m in PHASES.values())
+
+
 def pause_bench(run: Run):
     for name in PAUSE_BENCHES:
-        ents = [e for e in run.select(name)
-                if any(distribution(e, m) is not None or any(k.startswith(_stem(m) + "_p") for k in e.metrics if _stem(m))
-                       for m in PHASES.values())]
+        ents = [e for e in run.select(name) if has_pauses(e)]
         if ents:
             return name, ents
     return None, []
@@ -201,9 +214,51 @@ def gc_cpu(run: Run, outdir: str):
     return F.finish(fig, run, used, outdir, "gc_cpu", "GC CPU fraction and GC benchmarks' wall time")
 
 
+GOAL_SWEEP = "GCGoalSweep"
+
+
+def gc_goal_sweep(run: Run, outdir: str):
+    """Heap goal vs GOGC: measured peak heap / goal (the pacer's overshoot),
+    goal / live (ideal 1 + GOGC/100) and cycles, per runtime."""
+    ents = [e for e in run.select(GOAL_SWEEP)
+            if e.param("gogc") is not None and e.metric("peak_heap_per_goal") is not None]
+    if not ents:
+        return F.Skipped("gc_goal_sweep", "Heap goal vs GOGC",
+                         f"{GOAL_SWEEP} with param gogc and metrics peak_heap_per_goal, goal_per_live, cycles")
+    fig, axes = F.new_figure(ncols=3, width=13, height=4)
+    panels = [("peak_heap_per_goal", "peak heap / goal"), ("goal_per_live", "goal / live heap"),
+              ("cycles", "GC cycles")]
+    gogcs = sorted({float(e.param("gogc")) for e in ents})
+    for ax, (key, label) in zip(axes[0], panels):
+        for impl in F.impl_sort({e.impl for e in ents}):
+            pts = sorted(((float(e.param("gogc")), e.metric(key)) for e in ents
+                          if e.impl == impl and e.metric(key) is not None), key=lambda p: p[0])
+            if not pts:
+                continue
+            xs = [x for x, _ in pts]
+            med = np.array([float(np.median(v)) for _, v in pts])
+            lo = med - np.array([v.min() for _, v in pts])
+            hi = np.array([v.max() for _, v in pts]) - med
+            n = max(v.size for _, v in pts)
+            ax.errorbar(xs, med, yerr=[lo, hi], color=F.color(impl), marker="o", capsize=3,
+                        label=f"{impl} (n={n})")
+        if key == "goal_per_live":
+            ax.plot(gogcs, [1 + g / 100 for g in gogcs], color="#999999", ls="--", label="1 + GOGC/100")
+        if key == "peak_heap_per_goal":
+            ax.axhline(1.0, color="#999999", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xticks(gogcs)
+        ax.set_xticklabels([f"{g:g}" for g in gogcs])
+        ax.set_xlabel("GOGC")
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return F.finish(fig, run, ents, outdir, "gc_goal_sweep", "Heap goal vs GOGC (fixed live heap)")
+
+
 def gc_costs(run: Run, outdir: str):
     return F.bars_or_skip(run, outdir, "gc_costs", "Write barrier per pointer store; ReadMemStats vs metrics read",
                           NAMES["costs"])
 
 
-PLOTS = [gc_pauses, gc_pause_vs_heap, gc_heap_goal, gc_cpu, gc_costs]
+PLOTS = [gc_pauses, gc_pause_vs_heap, gc_heap_goal, gc_cpu, gc_goal_sweep, gc_costs]

@@ -277,6 +277,20 @@ def subset(g: Gen, ncpu: int):
     g.add("MapInsertInt64", "go", "lang", 160, {"keys": 1 << 20}, 310)
 
 
+def goal_sweep(entries: list):
+    """GCGoalSweep (issue 6), appended to vm2 with its own generator so that
+    the values drawn for every other fixture entry stay as they were."""
+    g = Gen(4)
+    for impl, over in (("gort", 1.03), ("go", 0.99)):
+        for gogc in (25, 50, 100, 200, 400):
+            g.add("GCGoalSweep", impl, "gc", 750, {"gogc": gogc, "procs": 2}, 303, scale=False,
+                  metrics={"peak_heap_per_goal": g.samples(over, spread=0.01),
+                           "goal_per_live": g.samples(1 + gogc / 100, spread=0.01),
+                           "cycles": [round(v) for v in g.samples(1024 / (64 * gogc / 100), spread=0.02)],
+                           "gc_cpu_fraction": g.samples(0.3 * 100 / gogc, spread=0.05)})
+    entries.extend(g.entries)
+
+
 def write(rel: str, doc, cut: int | None = None):
     d = os.path.join(FIX, rel)
     os.makedirs(d, exist_ok=True)
@@ -296,6 +310,7 @@ def run_doc(run_id, ctx, entries, suite="quick"):
 def main():
     g = Gen(1)
     full(g, 2, hw=False)
+    goal_sweep(g.entries)
     write("vm2/20261127T120000Z", run_doc("vm2/20261127T120000Z",
                                          context("vm2", "Intel Xeon (Cascadelake, virtual)", 2, False), g.entries))
     g16 = Gen(2, speed=0.7)

@@ -43,7 +43,7 @@ def test_every_plot_with_data_is_produced(full_report):
         assert os.path.getsize(os.path.join(out, p)) > 5000, p
     expected = {"switch_cost", "spawn_skynet_memory", "gomaxprocs_scaling", "timer_lateness", "chan_handoff",
                 "select", "sync", "threadring_skynet", "alloc_tiers", "alloc_scaling_frag", "gc_pauses",
-                "gc_pause_vs_heap", "gc_heap_goal", "gc_cpu", "gc_costs", "quota_grid", "counters", "maps",
+                "gc_pause_vs_heap", "gc_heap_goal", "gc_cpu", "gc_goal_sweep", "gc_costs", "quota_grid", "counters", "maps",
                 "map_growth", "slices", "interfaces", "receivers", "defer_panic", "crosscpu"}
     assert {os.path.splitext(p)[0] for p in pngs} == expected
     assert "Every plot had data." in md
