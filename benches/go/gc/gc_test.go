@@ -14,7 +14,7 @@
 //	                      steady-state churn: a live heap of L MiB (chains of
 //	                      four 64-byte objects, one per slot of a pointer
 //	                      array) that two goroutines keep replacing, slot by
-//	                      slot, at GOMAXPROCS=2, for 1.5 s (L=16) or 5 s
+//	                      slot, at GOMAXPROCS=2, for 1 s (L=16) or 5 s
 //	                      (L=256). ns/op = wall time per chain replaced (both
 //	                      goroutines together).
 //	WriteBarrier/barrier=off|on
@@ -24,7 +24,7 @@
 //	ReadMemStats/heap_mib=256, MetricsRead/heap_mib=256
 //	                      runtime.ReadMemStats vs metrics.Read of a fixed set
 //	                      of samples (the fields gort's gc::Metrics has), with
-//	                      256 MiB live (1 KiB pointer-free blocks).
+//	                      256 MiB live (64 KiB pointer-free blocks).
 //	GCGoalSweep/gogc=G/procs=2
 //	                      G in 25, 50, 100, 200, 400: the churn of GCChurn with
 //	                      64 MiB live and 1 GiB allocated in total.
@@ -478,7 +478,7 @@ func BenchmarkGCChurn(b *testing.B) {
 	for _, c := range []struct {
 		live int
 		secs float64
-	}{{16, 1.5}, {256, 5}} {
+	}{{16, 1}, {256, 5}} {
 		b.Run(fmt.Sprintf("live_mib=%d/procs=2", c.live), func(b *testing.B) {
 			var r churnResult
 			var cs []traceCycle
@@ -622,15 +622,15 @@ var (
 	heap256  [][]byte
 )
 
-// build256 makes 256 MiB live once per process: 1 KiB pointer-free blocks
-// (what is in the heap does not change what the two reads do; pointer-free
-// blocks keep the set-up's GC cycles short).
+// build256 makes 256 MiB live once per process: 64 KiB pointer-free blocks
+// (what is in the heap does not change what the two reads do; few
+// pointer-free blocks keep the set-up short).
 func build256() {
 	heapOnce.Do(func() {
-		n := (256 << 20) / 1024
+		n := (256 << 20) / (64 << 10)
 		heap256 = make([][]byte, n)
 		for i := range heap256 {
-			heap256[i] = make([]byte, 1024)
+			heap256[i] = make([]byte, 64<<10)
 		}
 		runtime.GC()
 	})
