@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,6 +52,50 @@ TEST(Defer, ClosuresAreDestroyed) {
   gort::func([&](gort::frame& fr) {
     for (int i = 0; i < 20; i++) fr.defer([p] {});
   });
+  EXPECT_EQ(p.use_count(), 1);
+}
+
+TEST(Defer, LargeAndOverAlignedClosuresGoToTheHeapInOrder) {
+  // Closures that do not fit the inline buffer, or need more than 16-byte
+  // alignment, are heap records; they interleave with inline ones in LIFO
+  // order and are destroyed.
+  std::vector<int> order;
+  auto p = std::make_shared<int>(1);
+  struct alignas(64) Wide {
+    int v;
+  };
+  struct Huge {
+    char pad[300];
+  };
+  gort::func([&](gort::frame& fr) {
+    fr.defer([&order, p] { order.push_back(0); });
+    Huge h{};
+    h.pad[299] = 1;
+    fr.defer([&order, h, p] { order.push_back(h.pad[299]); });
+    Wide w{2};
+    fr.defer([&order, w, p] {
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&w) % 64, 0u);
+      order.push_back(w.v);
+    });
+    fr.defer([&order, p] { order.push_back(3); });
+    EXPECT_EQ(fr.pending(), 4u);
+  });
+  EXPECT_EQ(order, (std::vector<int>{3, 2, 1, 0}));
+  EXPECT_EQ(p.use_count(), 1);
+}
+
+TEST(Defer, ClosureOfAPanickingDeferredCallIsDestroyed) {
+  auto p = std::make_shared<int>(1);
+  std::vector<int> order;
+  gort::func([&](gort::frame& fr) {
+    fr.defer([&] { order.push_back(gort::recover().is_nil() ? 0 : 1); });
+    fr.defer([&order, p] {
+      order.push_back(2);
+      gort::panic(std::string("from a deferred call"));
+    });
+    fr.defer([&order, p] { order.push_back(3); });
+  });
+  EXPECT_EQ(order, (std::vector<int>{3, 2, 1}));
   EXPECT_EQ(p.use_count(), 1);
 }
 

@@ -282,6 +282,46 @@ TEST(UnrecoveredDeathTest, PanicNil) {
               "^panic: panic called with nil argument \\(goexit\\?\\)\n\ngoroutine 1 \\[running\\]:\n");
 }
 
+// raise_for_trace panics from a named function inside a func whose
+// deferred call does not recover: the trace must still name the raise site
+// (recorded at the raise; the rest of the stack is walked when the func lets
+// the panic through).
+__attribute__((noinline)) void raise_for_trace(int* hits) {
+  gort::func([&](gort::frame& fr) {
+    fr.defer([hits] { ++*hits; });
+    gort::panic(std::string("traced"));
+  });
+}
+
+TEST(UnrecoveredDeathTest, TraceNamesTheRaiseSiteAndTheCallers) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(gort::run([] {
+                int hits = 0;
+                raise_for_trace(&hits);
+              }),
+              ::testing::ExitedWithCode(2),
+              "^panic: traced\n\ngoroutine 1 \\[running\\]:\n[^\n]*raise_for_trace[^\n]*\n\t[^\n]+\n"
+              "(.*\n)*gort::sched::goroutine_entry");
+}
+
+TEST(Panic, ValueFormattedOnlyWhenAsked) {
+  // what() formats the value on first use; recover() returns the value
+  // itself; a copy of the exception keeps both.
+  try {
+    gort::panic(3.5);
+  } catch (const gort::panic_error& p) {
+    gort::panic_error copy(p);
+    EXPECT_STREQ(p.what(), "+3.500000e+000");
+    ASSERT_NE(copy.value().as<double>(), nullptr);
+    EXPECT_EQ(*copy.value().as<double>(), 3.5);
+    EXPECT_EQ(copy.text(), "+3.500000e+000");
+    int n = 0;
+    p.stack(&n);
+    EXPECT_EQ(n, 1);  // the raise site only: nothing walked the stack
+    EXPECT_FALSE(p.trace_complete());
+  }
+}
+
 TEST(UnrecoveredDeathTest, TraceHasFrames) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   // At least one frame line pair: a function line then a tab-indented

@@ -3,17 +3,28 @@
 // panic_error is the exception every Go panic travels as: gort::panic(v)
 // (gort/defer.h), and runtime errors (index out of range, nil map write,
 // send on a closed channel, integer divide by zero) raised inside the
-// runtime. It carries the panic value (an any), its printed form (what Go's
-// printpanicval writes after "panic: "), the panics it replaced (a deferred
-// call that panics while another panic runs), and the program counters of
-// the place it was raised, for the unrecovered-panic trace. Deferred calls
-// and recover() are in gort/defer.h. Catching panic_error with a C++
-// try/catch works, but skips Go's rules; recover() is the Go way.
+// runtime. It carries the panic value (an any, held in the exception object
+// itself), its printed form (what Go's printpanicval writes after
+// "panic: "), the panics it replaced (a deferred call that panics while
+// another panic runs), and the program counters for the unrecovered-panic
+// trace. Deferred calls and recover() are in gort/defer.h. Catching
+// panic_error with a C++ try/catch works, but skips Go's rules; recover()
+// is the Go way.
+//
+// Cost (claim 317). Raising a panic is one C++ throw plus what the value
+// needs: the printed form is made only when asked for (what(), text(), the
+// report), and no stack is walked at the raise. The trace is assembled
+// lazily: the raise site's pc is recorded when the panic is made, and the
+// rest of the goroutine's stack is walked once, by the first gort::func
+// that lets the panic through unrecovered (lang/defer.cc) or by the report
+// itself when no func was in between. So a recovered panic never walks the
+// stack, and an unrecovered one prints the raise site followed by the stack
+// from the innermost enclosing gort::func upward (frames between the two
+// that were unwound before the walk are not shown; Go shows them).
 #pragma once
 
 #include <cstdint>
 #include <exception>
-#include <memory>
 #include <string>
 #include <utility>
 
@@ -31,37 +42,51 @@ class panic_error : public std::exception {
     nil_value,      // panic(nil): Go 1.21+ turns it into *runtime.PanicNilError
   };
 
-  // A runtime error: the value (a runtime.Error) is made from the text.
-  panic_error(kind k, std::string text) : panic_error(k, std::move(text), nullptr) {}
-  panic_error(kind k, std::string text, std::shared_ptr<const any> value);
+  // A runtime error (or panic(nil)): the value (a runtime.Error) is made
+  // from the text when recover() asks for it. pc: where it was raised.
+  panic_error(kind k, std::string text, void* pc = nullptr);
+  // A user value: v is converted to an any held in the exception object
+  // (its printed form is made on first use). Defined in gort/defer.h.
+  template <class T>
+  panic_error(std::in_place_t, T&& v, void* pc);
+  panic_error(const panic_error& o);
+  panic_error& operator=(const panic_error&) = delete;
+  ~panic_error() override;
 
-  const char* what() const noexcept override { return text_.c_str(); }
+  const char* what() const noexcept override;
   // kind_of says what raised the panic.
   kind kind_of() const noexcept { return kind_; }
   // is_runtime_error reports whether the value is a runtime.Error (true for
   // PanicNilError too, as in Go).
   bool is_runtime_error() const noexcept { return kind_ != kind::value; }
-  // text is the printed value.
-  const std::string& text() const noexcept { return text_; }
+  // text is the printed value (made on first use).
+  const std::string& text() const;
   // value is the panic value recover() returns.
   const any& value() const;
   // earlier is the report of the panics this one replaced, oldest first,
   // already in Go's shape ("panic: a [recovered]\n\t"); empty for most.
   const std::string& earlier() const noexcept { return earlier_; }
   void set_earlier(std::string s) { earlier_ = std::move(s); }
-  // stack returns the program counters captured where the panic was raised.
+  // stack returns the program counters recorded for the trace so far.
   void* const* stack(int* n) const noexcept {
     *n = npcs_;
     return pcs_;
   }
+  // trace_complete: the stack above the raise site has been walked.
+  bool trace_complete() const noexcept { return trace_complete_; }
+  // complete_trace appends the current stack, minus the `skip` innermost
+  // frames, to the raise site's pc (once; later calls do nothing).
+  void complete_trace(int skip) noexcept;
 
  private:
-  // kMaxStack bounds the captured trace: capturing costs about the same per
-  // frame as unwinding it, and it is paid by every panic, recovered or not.
-  static constexpr int kMaxStack = 16;
+  static constexpr int kMaxStack = 32;
   kind kind_;
-  std::string text_;
-  mutable std::shared_ptr<const any> value_;
+  mutable bool has_value_ = false;
+  mutable bool text_ready_ = false;
+  bool trace_complete_ = false;
+  mutable std::string text_;
+  // The value: an any constructed in place (two words), when has_value_.
+  alignas(void*) mutable unsigned char value_[2 * sizeof(void*)];
   std::string earlier_;
   int npcs_ = 0;
   void* pcs_[kMaxStack];

@@ -17,6 +17,7 @@
 #include <new>
 
 #include "gort/defer.h"
+#include "gort/panic.h"
 #include "lang/panic.h"
 #include "sched/park.h"
 #include "sched/runtime2.h"
@@ -47,33 +48,53 @@ std::string earlier_report(const panic_record& rec) {
 
 }  // namespace
 
-hide_panic::hide_panic() {
+void* hide_panic() noexcept {
   void** slot = deferring_slot();
-  saved_ = *slot;
+  void* saved = *slot;
   *slot = nullptr;
+  return saved;
 }
 
-hide_panic::~hide_panic() { *deferring_slot() = saved_; }
+void unhide_panic(void* saved) noexcept { *deferring_slot() = saved; }
 
-void run_deferred_slow(frame& f, std::exception_ptr ep, panic_error* perr) {
-  panic_record rec{std::move(ep), perr, false};
+void catch_current(caught* c, panic_error* err) noexcept {
+  ::new (static_cast<void*>(c->ep)) std::exception_ptr(std::current_exception());
+  c->err = err;
+}
+
+__attribute__((noinline)) void* caller_pc() noexcept {
+  // The return address is in the middle of the raising function (the throw
+  // follows the call), so it symbolizes to that function.
+  return __builtin_return_address(0);
+}
+
+void throw_nil_panic(void* pc) {
+  throw panic_error(panic_error::kind::nil_value, "panic called with nil argument (goexit?)", pc);
+}
+
+void run_deferred_slow(frame& f, caught* c) {
+  panic_record rec{nullptr, nullptr, false};
+  if (c != nullptr) {
+    auto* cep = std::launder(reinterpret_cast<std::exception_ptr*>(c->ep));
+    rec.ep = std::move(*cep);
+    cep->~exception_ptr();
+    rec.err = c->err;
+  }
   bool panicking = rec.ep != nullptr;
   if (panicking) g_deferring.fetch_add(1, std::memory_order_relaxed);
   void* saved = *deferring_slot();
-  frame::entry e;
-  while (f.pop(&e)) {
+  while (frame::record* r = f.pop()) {
     *deferring_slot() = panicking ? &rec : nullptr;
     std::exception_ptr nep;
     panic_error* nerr = nullptr;
     try {
-      e.call(e.obj);
+      r->thunk(r, true);
     } catch (panic_error& p) {
       nep = std::current_exception();
       nerr = &p;
     } catch (...) {
       nep = std::current_exception();
     }
-    if (e.destroy != nullptr) e.destroy(e.obj);
     if (nep != nullptr) {
       // The deferred call panicked: the new panic replaces the current one
       // (printed after it), and the remaining deferred calls see it.
@@ -94,46 +115,21 @@ void run_deferred_slow(frame& f, std::exception_ptr ep, panic_error* perr) {
   f.used_ = 0;
   if (panicking) {
     g_deferring.fetch_sub(1, std::memory_order_relaxed);
+    // Leaving this func unrecovered: the stack from here up is still
+    // intact, so this is where the trace of an unrecovered panic is taken
+    // (once per panic; skip this function's own frame).
+    if (rec.err != nullptr && !rec.err->trace_complete()) rec.err->complete_trace(1);
     std::rethrow_exception(rec.ep);
   }
-}
-
-[[noreturn]] void throw_panic(std::shared_ptr<const any> v) {
-  if (v == nullptr) {
-    throw panic_error(panic_error::kind::nil_value, "panic called with nil argument (goexit?)");
-  }
-  std::string text = format_panic_value(*v);
-  throw panic_error(panic_error::kind::value, std::move(text), std::move(v));
 }
 
 }  // namespace gort::lang
 
 namespace gort {
 
-void frame::push_overflow(entry e) {
-  if (overflow_ == nullptr) overflow_ = new overflow_list;
-  if (overflow_->n == overflow_->cap) {
-    std::size_t cap = overflow_->cap ? overflow_->cap * 2 : 16;
-    auto* ne = static_cast<entry*>(std::malloc(cap * sizeof(entry)));
-    if (ne == nullptr) throw std::bad_alloc();
-    for (std::size_t i = 0; i < overflow_->n; i++) ne[i] = overflow_->e[i];
-    std::free(overflow_->e);
-    overflow_->e = ne;
-    overflow_->cap = cap;
-  }
-  overflow_->e[overflow_->n++] = e;
-}
-
 void frame::discard() noexcept {
-  entry e;
-  while (pop(&e)) {
-    if (e.destroy != nullptr) e.destroy(e.obj);
-  }
-  if (overflow_ != nullptr) {
-    std::free(overflow_->e);
-    delete overflow_;
-    overflow_ = nullptr;
-  }
+  while (record* r = pop()) r->thunk(r, false);
+  used_ = 0;
 }
 
 any recover() {

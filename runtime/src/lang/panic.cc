@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <typeinfo>
 
 #include "debug/fatal.h"
@@ -58,22 +59,63 @@ PanicNilError the_panic_nil_error;
 }  // namespace
 }  // namespace lang
 
-panic_error::panic_error(kind k, std::string text, std::shared_ptr<const any> value)
-    : kind_(k), text_(std::move(text)), value_(std::move(value)) {
-  // The trace of an unrecovered panic shows where it was raised; by the
-  // time the goroutine's entry sees the exception that stack is unwound.
-  npcs_ = backtrace(pcs_, kMaxStack);
+panic_error::panic_error(kind k, std::string text, void* pc)
+    : kind_(k), text_ready_(true), text_(std::move(text)) {
+  pcs_[0] = pc;
+  npcs_ = pc != nullptr ? 1 : 0;
+}
+
+panic_error::panic_error(const panic_error& o)
+    : std::exception(o),
+      kind_(o.kind_),
+      has_value_(o.has_value_),
+      text_ready_(o.text_ready_),
+      trace_complete_(o.trace_complete_),
+      text_(o.text_),
+      earlier_(o.earlier_),
+      npcs_(o.npcs_) {
+  if (has_value_) ::new (static_cast<void*>(value_)) any(*std::launder(reinterpret_cast<const any*>(o.value_)));
+  for (int i = 0; i < npcs_; i++) pcs_[i] = o.pcs_[i];
+}
+
+panic_error::~panic_error() {
+  if (has_value_) std::launder(reinterpret_cast<any*>(value_))->~any();
+}
+
+const std::string& panic_error::text() const {
+  if (!text_ready_) {
+    text_ = lang::format_panic_value(value());
+    text_ready_ = true;
+  }
+  return text_;
+}
+
+const char* panic_error::what() const noexcept {
+  try {
+    return text().c_str();
+  } catch (...) {
+    return "panic (its value could not be formatted)";
+  }
 }
 
 const any& panic_error::value() const {
-  if (value_ == nullptr) {
+  if (!has_value_) {
     if (kind_ == kind::nil_value) {
-      value_ = std::make_shared<const any>(&lang::the_panic_nil_error);
+      ::new (static_cast<void*>(value_)) any(&lang::the_panic_nil_error);
     } else {
-      value_ = std::make_shared<const any>(lang::runtime_error_value{text_});
+      ::new (static_cast<void*>(value_)) any(lang::runtime_error_value{text_});
     }
+    has_value_ = true;
   }
-  return *value_;
+  return *std::launder(reinterpret_cast<const any*>(value_));
+}
+
+__attribute__((noinline)) void panic_error::complete_trace(int skip) noexcept {
+  if (trace_complete_) return;
+  trace_complete_ = true;
+  void* buf[kMaxStack + 8];
+  int n = backtrace(buf, kMaxStack + 8);
+  for (int i = 1 + skip; i < n && npcs_ < kMaxStack; i++) pcs_[npcs_++] = buf[i];
 }
 
 }  // namespace gort
@@ -102,15 +144,21 @@ std::string format_panic_value(const any& v) {
   return "(" + t->name + buf;
 }
 
-void panic_runtime_error(const char* msg) {
-  throw gort::panic_error(gort::panic_error::kind::runtime_error, msg);
+namespace {
+// raise_runtime_error throws the runtime error `msg` raised at pc (the
+// caller of the public panic_* function, so the trace starts at the site).
+[[noreturn]] void raise_runtime_error(const char* msg, void* pc) {
+  throw gort::panic_error(gort::panic_error::kind::runtime_error, msg, pc);
 }
+}  // namespace
+
+void panic_runtime_error(const char* msg) { raise_runtime_error(msg, __builtin_return_address(0)); }
 
 void panic_index(std::int64_t i, std::int64_t n) {
   char buf[96];
   std::snprintf(buf, sizeof buf, "runtime error: index out of range [%lld] with length %lld",
                 static_cast<long long>(i), static_cast<long long>(n));
-  panic_runtime_error(buf);
+  raise_runtime_error(buf, __builtin_return_address(0));
 }
 
 void panic_slice_bounds(std::int64_t lo, std::int64_t hi, std::int64_t cap) {
@@ -122,10 +170,10 @@ void panic_slice_bounds(std::int64_t lo, std::int64_t hi, std::int64_t cap) {
     std::snprintf(buf, sizeof buf, "runtime error: slice bounds out of range [%lld:%lld]",
                   static_cast<long long>(lo), static_cast<long long>(hi));
   }
-  panic_runtime_error(buf);
+  raise_runtime_error(buf, __builtin_return_address(0));
 }
 
-void panic_divide() { panic_runtime_error("runtime error: integer divide by zero"); }
+void panic_divide() { raise_runtime_error("runtime error: integer divide by zero", __builtin_return_address(0)); }
 
 }  // namespace gort::lang
 
@@ -239,8 +287,9 @@ bool is_panic_machinery(void* pc) {
 }  // namespace
 
 [[noreturn]] void on_uncaught_exception(std::exception_ptr ep, std::uint64_t goid) noexcept {
-  // The trace printed is the one captured where the panic was raised when
-  // the exception carries one (see lang/defer.cc); else the current stack.
+  // The trace printed is the raise site followed by the stack walked by
+  // the first func that let the panic through (gort/panic.h); for other
+  // exceptions, the current stack.
   void* pcs[64];
   int n = 0;
   try {
@@ -249,6 +298,9 @@ bool is_panic_machinery(void* pc) {
     put(p.earlier().c_str());
     put("panic: ");
     put(p.what());
+    // No func let it through (none was in between): the rest of the stack
+    // is this goroutine's entry and above; skip this frame.
+    const_cast<gort::panic_error&>(p).complete_trace(1);
     void* const* st = p.stack(&n);
     for (int i = 0; i < n; i++) pcs[i] = st[i];
   } catch (const std::exception& e) {
