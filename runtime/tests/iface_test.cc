@@ -94,6 +94,33 @@ TEST(Iface, AssertionsHitAndMiss) {
             "interface conversion: *main.Rect is not main.Namer: missing method Name");
 }
 
+TEST(Iface, AssertionCacheAlternatingTypes) {
+  // from_any keeps a one-entry cache per interface type: alternating
+  // dynamic types (a hit, a miss, a different hit) must each get their own
+  // answer, not the cached one.
+  Rect r{2, 3};
+  Job j{5};
+  gort::any xr = &r, xv = r, xj = j, xs = std::string("s");
+  for (int round = 0; round < 3; round++) {
+    bool ok = false;
+    auto a = gort::iface<Areaer>::from_any(xr, &ok);
+    ASSERT_TRUE(ok);
+    EXPECT_DOUBLE_EQ(a.call<"Area">(), 6);
+    gort::iface<Shape>::from_any(xv, &ok);  // Rect (not *Rect) lacks Scale
+    EXPECT_FALSE(ok);
+    auto b = gort::iface<Areaer>::from_any(xj, &ok);
+    ASSERT_TRUE(ok);
+    EXPECT_DOUBLE_EQ(b.call<"Area">(), 5);
+    gort::iface<Areaer>::from_any(xs, &ok);
+    EXPECT_FALSE(ok);
+    auto c = gort::iface<Shape>::from_any(xr, &ok);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(c.type(), gort::type_of<Rect*>());
+  }
+  EXPECT_EQ(msg_of([&] { gort::iface<Shape>::from_any(xv); }),
+            "interface conversion: main.Rect is not main.Shape: missing method Scale");
+}
+
 TEST(Iface, TypeSwitch) {
   std::vector<gort::any> xs = {1, std::string("s"), 2.5, gort::any(), (Job*)nullptr};
   std::vector<std::string> kinds;

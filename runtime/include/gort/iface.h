@@ -91,6 +91,11 @@ namespace lang {
 // use; with can_fail it returns nullptr on a miss, else panics with Go's
 // message.
 const itab* getitab(const interface_desc* inter, const type_desc* t, bool can_fail);
+// find_itab returns the cached itab for (inter, t), making it on first use;
+// a failed one (fun[0] == nullptr) included.
+const itab* find_itab(const interface_desc* inter, const type_desc* t);
+// panic_missing_method raises Go's "T is not I: missing method M".
+[[noreturn]] void panic_missing_method(const itab* failed);
 // itab_cache_size is the number of cached itabs (tests).
 std::size_t itab_cache_size() noexcept;
 [[noreturn]] void panic_type_assert(const type_desc* have, const type_desc* want, const char* iface_name);
@@ -235,8 +240,17 @@ class iface {
       *ok = false;
       return r;
     }
-    const itab* tab = lang::getitab(I::desc(), x.type(), ok != nullptr);
-    if (tab == nullptr) {
+    // A one-entry cache per interface type in front of the itab table (Go
+    // 1.22+ caches per assertion site): a repeated assertion of the same
+    // dynamic type, hit or miss, is a load and a compare.
+    static constinit std::atomic<const itab*> last{nullptr};
+    const itab* tab = last.load(std::memory_order_acquire);
+    if (tab == nullptr || tab->type != x.type()) {
+      tab = lang::find_itab(I::desc(), x.type());
+      last.store(tab, std::memory_order_release);
+    }
+    if (tab->fun[0] == nullptr) {
+      if (ok == nullptr) lang::panic_missing_method(tab);
       *ok = false;
       return r;
     }

@@ -325,21 +325,31 @@ type_desc* shell_of() {
 // type fills the types it mentions).
 void lock_types();
 void unlock_types();
+// ready<T> is T's descriptor once it is filled (nullptr before): the fast
+// path of type_of is one load and a never-taken branch (constant-
+// initialised, so no guard variable is checked).
 template <class T>
-const type_desc* type_of_impl() {
+inline std::atomic<const type_desc*> ready{nullptr};
+template <class T>
+__attribute__((noinline)) const type_desc* type_of_slow() {
   // state: 0 unfilled, 1 being filled (by this thread: the lock is
   // recursive, so only a recursive reference sees it), 2 ready.
   static std::atomic<int> state{0};
   type_desc* d = shell_of<T>();
-  if (__builtin_expect(state.load(std::memory_order_acquire) == 2, 1)) return d;
   lock_types();
   if (state.load(std::memory_order_relaxed) == 0) {
     state.store(1, std::memory_order_relaxed);
     fill_desc<T>(d);
     state.store(2, std::memory_order_release);
+    ready<T>.store(d, std::memory_order_release);
   }
   unlock_types();
   return d;
+}
+template <class T>
+inline const type_desc* type_of_impl() {
+  if (const type_desc* d = ready<T>.load(std::memory_order_acquire); __builtin_expect(d != nullptr, 1)) return d;
+  return type_of_slow<T>();
 }
 }  // namespace detail
 

@@ -89,30 +89,40 @@ const itab* make_itab(const interface_desc* inter, const type_desc* ty) {
 
 }  // namespace
 
-const itab* getitab(const interface_desc* inter, const type_desc* ty, bool can_fail) {
+const itab* find_itab(const interface_desc* inter, const type_desc* ty) {
   const itab* m = find(g_table.load(std::memory_order_acquire), inter, ty);
+  if (m != nullptr) return m;
+  std::lock_guard<std::mutex> g(itab_lock);
+  itab_table* t = g_table.load(std::memory_order_relaxed);
+  m = find(t, inter, ty);
   if (m == nullptr) {
-    std::lock_guard<std::mutex> g(itab_lock);
-    itab_table* t = g_table.load(std::memory_order_relaxed);
-    m = find(t, inter, ty);
-    if (m == nullptr) {
-      m = make_itab(inter, ty);
-      if ((t->count + 1) * 4 > t->size * 3) {
-        itab_table* bigger = new_table(t->size * 2);
-        for (std::size_t i = 0; i < t->size; i++) {
-          if (const itab* e = t->entries[i].load(std::memory_order_relaxed)) add(bigger, e);
-        }
-        g_table.store(bigger, std::memory_order_release);
-        t = bigger;  // the old table stays allocated for concurrent readers
+    m = make_itab(inter, ty);
+    if ((t->count + 1) * 4 > t->size * 3) {
+      itab_table* bigger = new_table(t->size * 2);
+      for (std::size_t i = 0; i < t->size; i++) {
+        if (const itab* e = t->entries[i].load(std::memory_order_relaxed)) add(bigger, e);
       }
-      add(t, m);
+      g_table.store(bigger, std::memory_order_release);
+      t = bigger;  // the old table stays allocated for concurrent readers
     }
+    add(t, m);
   }
+  return m;
+}
+
+void panic_missing_method(const itab* m) {
+  std::string msg = "interface conversion: " + m->type->name + " is not " + m->inter->name +
+                    ": missing method " + m->missing;
+  throw gort::panic_error(gort::panic_error::kind::runtime_error, msg, __builtin_return_address(0));
+}
+
+const itab* getitab(const interface_desc* inter, const type_desc* ty, bool can_fail) {
+  const itab* m = find_itab(inter, ty);
   if (m->fun[0] != nullptr) return m;
   if (can_fail) return nullptr;
   std::string msg = "interface conversion: " + ty->name + " is not " + inter->name + ": missing method " +
                     m->missing;
-  throw gort::panic_error(gort::panic_error::kind::runtime_error, msg);
+  throw gort::panic_error(gort::panic_error::kind::runtime_error, msg, __builtin_return_address(0));
 }
 
 std::size_t itab_cache_size() noexcept {
@@ -123,7 +133,7 @@ std::size_t itab_cache_size() noexcept {
 void panic_type_assert(const type_desc* have, const type_desc* want, const char* iface_name) {
   std::string msg = std::string("interface conversion: ") + iface_name + " is " +
                     (have ? have->name : std::string("nil")) + ", not " + want->name;
-  throw gort::panic_error(gort::panic_error::kind::runtime_error, msg);
+  throw gort::panic_error(gort::panic_error::kind::runtime_error, msg, __builtin_return_address(0));
 }
 
 }  // namespace gort::lang
@@ -135,7 +145,7 @@ bool operator==(const any& a, const any& b) {
   if (a.type() == nullptr) return true;
   if (a.type()->ops.equal == nullptr) {
     std::string msg = "runtime error: comparing uncomparable type " + a.type()->name;
-    throw gort::panic_error(gort::panic_error::kind::runtime_error, msg);
+    throw gort::panic_error(gort::panic_error::kind::runtime_error, msg, __builtin_return_address(0));
   }
   return a.type()->ops.equal(a.value_ptr(), b.value_ptr());
 }
