@@ -32,6 +32,8 @@
 //   InterfaceCall, VirtualCall, DirectCall, StdFunctionCall   one method
 //                               call per op (claim 320); calls not inlined.
 //   TypeAssertHit, TypeAssertMiss     x.(int) on an any.
+//   TypeAssertIfaceHit, TypeAssertIfaceMiss   x.(Adder) on an any holding
+//                               a *Counter / a string (itab lookup).
 //   ReflectFieldRead, DirectFieldRead reading an int field (claim 318).
 //   PassByValue/bytes:N, PassByPointer/bytes:N  call a non-inlined
 //                               function with an N-byte struct (claim 316).
@@ -40,9 +42,30 @@
 //   PanicRecover                panic + recover in a deferred call.
 //   CppThrowCatch               C++ throw + catch of a small exception
 //                               (baseline, no Go twin).
+//   MemoryModelLitmus           claim 313: litmus tests over goroutines, one
+//                               op = 256 iterations of each: message passing
+//                               through a channel (plain data written before
+//                               the send must be read after the receive) and
+//                               store buffering under a mutex (x=1;r1=y vs
+//                               y=1;r2=x: r1=r2=0 is forbidden). Counter
+//                               violations = forbidden outcomes seen (must be
+//                               0); unsync_violations = r1=r2=0 outcomes of
+//                               the same store buffering without the mutex
+//                               (two goroutines in loose lock-step; allowed
+//                               there, and seen on x86 when both run at
+//                               once); iterations.
+//   MethodSetCheck              claim 315: one op = every method-set case
+//                               (T has the value-receiver methods, *T both;
+//                               which interfaces each satisfies) checked
+//                               through the type descriptors; counter
+//                               failures = cases that differ from Go's rule.
+//   TypeIdentityCheck           claim 319: one op = every type-identity case
+//                               (named vs underlying, unnamed composites
+//                               built twice or by hand); counter failures.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -54,12 +77,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gort/chan.h"
 #include "gort/defer.h"
 #include "gort/iface.h"
 #include "gort/map.h"
 #include "gort/mem.h"
 #include "gort/reflect.h"
+#include "gort/runtime.h"
 #include "gort/slice.h"
+#include "gort/sync.h"
 
 namespace {
 
@@ -429,6 +455,35 @@ void BM_TypeAssertMiss(benchmark::State& state) {
 }
 BENCHMARK(BM_TypeAssertMiss)->Name("TypeAssertMiss");
 
+void BM_TypeAssertIfaceHit(benchmark::State& state) {
+  Counter c;
+  gort::any x = &c;
+  benchmark::DoNotOptimize(x);
+  std::int64_t s = 0;
+  for (auto _ : state) {
+    bool ok;
+    auto a = gort::iface<Adder>::from_any(x, &ok);
+    if (ok) s++;
+    benchmark::ClobberMemory();
+  }
+  benchmark::DoNotOptimize(s);
+}
+BENCHMARK(BM_TypeAssertIfaceHit)->Name("TypeAssertIfaceHit");
+
+void BM_TypeAssertIfaceMiss(benchmark::State& state) {
+  gort::any x = std::string("x");
+  benchmark::DoNotOptimize(x);
+  std::int64_t s = 0;
+  for (auto _ : state) {
+    bool ok;
+    auto a = gort::iface<Adder>::from_any(x, &ok);
+    if (!ok) s++;
+    benchmark::ClobberMemory();
+  }
+  benchmark::DoNotOptimize(s);
+}
+BENCHMARK(BM_TypeAssertIfaceMiss)->Name("TypeAssertIfaceMiss");
+
 // ---- reflection (claim 318) ---------------------------------------------
 
 struct Rec {
@@ -559,5 +614,215 @@ void BM_CppThrowCatch(benchmark::State& state) {
   benchmark::DoNotOptimize(s);
 }
 BENCHMARK(BM_CppThrowCatch)->Name("CppThrowCatch");
+
+// ---- memory model litmus tests (claim 313) --------------------------------
+
+constexpr int kLitmus = 256;
+
+// spin_until waits for cond(), yielding the processor now and then so that
+// it cannot starve the goroutine it waits for (GOMAXPROCS=1 included).
+template <class C>
+void spin_until(C cond) {
+  for (int n = 1; !cond(); n++) {
+    if (n % 64 == 0) gort::gosched();
+  }
+}
+
+// litmus_mp: message passing through a channel; returns the violations.
+std::int64_t litmus_mp() {
+  static std::int64_t data[kLitmus];
+  for (auto& d : data) d = 0;
+  auto c = gort::make_chan<int>();
+  gort::sync::wait_group wg;
+  wg.add(1);
+  gort::go([c, &wg] {
+    for (int i = 0; i < kLitmus; i++) {
+      data[i] = i + 1;  // plain store, published by the send
+      c.send(i);
+    }
+    wg.done();
+  });
+  std::int64_t bad = 0;
+  for (int i = 0; i < kLitmus; i++) {
+    int j = c.recv();
+    if (data[j] != j + 1) bad++;
+  }
+  wg.wait();
+  return bad;
+}
+
+// litmus_sb: store buffering, with (locked) or without a mutex around each
+// side's store and load; returns the r1 == r2 == 0 outcomes.
+std::int64_t litmus_sb(bool locked) {
+  struct alignas(64) Cell {
+    std::atomic<int> v{0};
+  };
+  static Cell x[kLitmus], y[kLitmus];
+  static int r1[kLitmus], r2[kLitmus];
+  static std::atomic<int> prog_a, prog_b;
+  static gort::sync::mutex mu;
+  for (int i = 0; i < kLitmus; i++) {
+    x[i].v.store(0, std::memory_order_relaxed);
+    y[i].v.store(0, std::memory_order_relaxed);
+  }
+  prog_a.store(0);
+  prog_b.store(0);
+  gort::sync::wait_group wg;
+  auto side = [locked](Cell* mine, Cell* other, int* r, std::atomic<int>* my_prog, std::atomic<int>* their_prog) {
+    for (int i = 0; i < kLitmus; i++) {
+      spin_until([&] { return their_prog->load(std::memory_order_acquire) >= i; });
+      if (locked) mu.lock();
+      mine[i].v.store(1, std::memory_order_relaxed);
+      r[i] = other[i].v.load(std::memory_order_relaxed);
+      if (locked) mu.unlock();
+      my_prog->store(i + 1, std::memory_order_release);
+    }
+  };
+  wg.add(2);
+  gort::go([&] {
+    side(x, y, r1, &prog_a, &prog_b);
+    wg.done();
+  });
+  gort::go([&] {
+    side(y, x, r2, &prog_b, &prog_a);
+    wg.done();
+  });
+  wg.wait();
+  std::int64_t n = 0;
+  for (int i = 0; i < kLitmus; i++) n += r1[i] == 0 && r2[i] == 0;
+  return n;
+}
+
+void BM_MemoryModelLitmus(benchmark::State& state) {
+  std::int64_t violations = 0, unsync = 0, iters = 0;
+  for (auto _ : state) {
+    violations += litmus_mp();
+    violations += litmus_sb(true);
+    unsync += litmus_sb(false);
+    iters += kLitmus;
+  }
+  state.counters["violations"] = static_cast<double>(violations);
+  state.counters["unsync_violations"] = static_cast<double>(unsync);
+  state.counters["iterations"] = static_cast<double>(iters);
+}
+BENCHMARK(BM_MemoryModelLitmus)->Name("MemoryModelLitmus")->UseRealTime();
+
+// ---- method sets (claim 315) ------------------------------------------------
+
+struct MsT {
+  int v = 0;
+  int Get() const { return v; }  // value receiver
+  void Set(int x) { v = x; }     // pointer receiver
+  static void gort_describe(gort::type_builder<MsT>& b) {
+    b.name("bench.T").method<&MsT::Get>("Get").method<&MsT::Set>("Set");
+  }
+};
+struct Getter : gort::interface<"bench.Getter", gort::method<"Get", int()>> {};
+struct Setter : gort::interface<"bench.Setter", gort::method<"Set", void(int)>> {};
+struct GetSetter
+    : gort::interface<"bench.GetSetter", gort::method<"Get", int()>, gort::method<"Set", void(int)>> {};
+
+// method_set_failures checks each case of Go's rule; returns the failures.
+__attribute__((noinline)) int method_set_failures() {
+  const gort::type_desc* t = gort::type_of<MsT>();
+  const gort::type_desc* pt = gort::type_of<MsT*>();
+  int fail = 0;
+  auto check = [&](bool got, bool want) { fail += got != want; };
+  auto vs = gort::method_set(t);
+  check(vs.size() == 1 && vs[0]->name == "Get", true);  // T: value receivers only
+  auto ps = gort::method_set(pt);
+  check(ps.size() == 2 && ps[0]->name == "Get" && ps[1]->name == "Set", true);  // *T: both
+  check(gort::find_method(t, "Get") != nullptr, true);
+  check(gort::find_method(t, "Set") != nullptr, false);
+  check(gort::find_method(pt, "Get") != nullptr, true);
+  check(gort::find_method(pt, "Set") != nullptr, true);
+  check(gort::implements<Getter>(t), true);
+  check(gort::implements<Setter>(t), false);
+  check(gort::implements<GetSetter>(t), false);
+  check(gort::implements<Getter>(pt), true);
+  check(gort::implements<Setter>(pt), true);
+  check(gort::implements<GetSetter>(pt), true);
+  // Through a dynamic value: T in an interface does not satisfy Setter,
+  // *T does, and the call through it mutates the pointee.
+  MsT v{7};
+  bool ok = true;
+  gort::any xv = v;
+  (void)gort::iface<Setter>::from_any(xv, &ok);
+  check(ok, false);
+  gort::any xp = &v;
+  auto s = gort::iface<Setter>::from_any(xp, &ok);
+  check(ok, true);
+  if (ok) s.call<"Set">(9);
+  check(v.v == 9, true);
+  return fail;
+}
+
+void BM_MethodSetCheck(benchmark::State& state) {
+  std::int64_t failures = 0, cases = 0;
+  for (auto _ : state) {
+    failures = method_set_failures();  // the same every op: report one op's count
+    cases = 15;
+  }
+  state.counters["failures"] = static_cast<double>(failures);
+  state.counters["cases"] = static_cast<double>(cases);
+}
+BENCHMARK(BM_MethodSetCheck)->Name("MethodSetCheck");
+
+// ---- type identity (claim 319) -----------------------------------------------
+
+struct IdMyInt {
+  int v;
+  static void gort_describe(gort::type_builder<IdMyInt>& b) { b.name("bench.MyInt").underlying<int>(); }
+};
+struct IdOtherInt {
+  int v;
+  static void gort_describe(gort::type_builder<IdOtherInt>& b) { b.name("bench.OtherInt").underlying<int>(); }
+};
+
+__attribute__((noinline)) int type_identity_failures() {
+  using gort::identical;
+  using gort::type_of;
+  int fail = 0;
+  auto check = [&](bool got, bool want) { fail += got != want; };
+  const gort::type_desc* i = type_of<int>();
+  const gort::type_desc* mi = type_of<IdMyInt>();
+  check(identical(mi, i), false);                        // type MyInt int is not int
+  check(identical(mi, type_of<IdOtherInt>()), false);    // two defined types over int
+  check(identical(mi, mi), true);
+  check(mi->underlying_type == i, true);                 // but its underlying type is int
+  check(identical(type_of<gort::slice<int>>(), type_of<gort::slice<int>>()), true);
+  check(identical(type_of<gort::slice<int>>(), type_of<gort::slice<IdMyInt>>()), false);
+  check(identical(type_of<gort::map<std::string, int>>(), type_of<gort::map<std::string, int>>()), true);
+  check(identical(type_of<gort::map<std::string, int>>(), type_of<gort::map<std::string, IdMyInt>>()), false);
+  check(identical(type_of<int*>(), type_of<int*>()), true);
+  check(identical(type_of<int*>(), type_of<IdMyInt*>()), false);
+  check(identical(type_of<int[3]>(), type_of<int[3]>()), true);
+  check(identical(type_of<int[3]>(), type_of<int[4]>()), false);
+  // Descriptors built at run time (as reflection builds []T, *T, [N]T)
+  // are identical to the compiled ones when built the same way.
+  gort::type_desc s;
+  s.kind = gort::kind::slice;
+  s.name = "[]int";
+  s.elem = i;
+  check(identical(&s, type_of<gort::slice<int>>()), true);
+  s.elem = mi;
+  check(identical(&s, type_of<gort::slice<int>>()), false);
+  gort::type_desc a;
+  a.kind = gort::kind::array;
+  a.len = 3;
+  a.elem = i;
+  check(identical(&a, type_of<int[3]>()), true);
+  a.len = 4;
+  check(identical(&a, type_of<int[3]>()), false);
+  return fail;
+}
+
+void BM_TypeIdentityCheck(benchmark::State& state) {
+  std::int64_t failures = 0;
+  for (auto _ : state) failures = type_identity_failures();
+  state.counters["failures"] = static_cast<double>(failures);
+  state.counters["cases"] = 16;
+}
+BENCHMARK(BM_TypeIdentityCheck)->Name("TypeIdentityCheck");
 
 }  // namespace

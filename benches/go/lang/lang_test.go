@@ -11,7 +11,10 @@ package langbench
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -353,6 +356,30 @@ func BenchmarkTypeAssertMiss(b *testing.B) {
 	sink = s
 }
 
+var anyCounter any = &Counter{}
+
+func BenchmarkTypeAssertIfaceHit(b *testing.B) {
+	x := anyCounter
+	s := int64(0)
+	for i := 0; i < b.N; i++ {
+		if _, ok := x.(Adder); ok {
+			s++
+		}
+	}
+	sink = s
+}
+
+func BenchmarkTypeAssertIfaceMiss(b *testing.B) {
+	x := anyStr
+	s := int64(0)
+	for i := 0; i < b.N; i++ {
+		if _, ok := x.(Adder); !ok {
+			s++
+		}
+	}
+	sink = s
+}
+
 // ---- reflection (claim 318) ---------------------------------------------
 
 type Rec struct {
@@ -524,6 +551,217 @@ func BenchmarkPanicRecover(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		panicAndRecover()
 	}
+}
+
+// ---- memory model litmus tests (claim 313) --------------------------------
+
+const kLitmus = 256
+
+func spinUntil(cond func() bool) {
+	for n := 1; !cond(); n++ {
+		if n%64 == 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
+var mpData [kLitmus]int64
+
+func litmusMP() int64 {
+	for i := range mpData {
+		mpData[i] = 0
+	}
+	c := make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		for i := 0; i < kLitmus; i++ {
+			mpData[i] = int64(i + 1) // plain store, published by the send
+			c <- i
+		}
+		wg.Done()
+	}()
+	bad := int64(0)
+	for i := 0; i < kLitmus; i++ {
+		j := <-c
+		if mpData[j] != int64(j+1) {
+			bad++
+		}
+	}
+	wg.Wait()
+	return bad
+}
+
+type litmusCell struct {
+	v int32
+	_ [60]byte
+}
+
+var (
+	sbX, sbY     [kLitmus]litmusCell
+	sbR1, sbR2   [kLitmus]int32
+	progA, progB atomic.Int32
+	sbMu         sync.Mutex
+)
+
+// litmusSB: store buffering with or without a mutex. Without it the plain
+// accesses race by design (that is the claim's point); Go's atomics are
+// sequentially consistent, so they would hide the reordering.
+func litmusSB(locked bool) int64 {
+	for i := range sbX {
+		sbX[i].v, sbY[i].v = 0, 0
+	}
+	progA.Store(0)
+	progB.Store(0)
+	side := func(mine, other *[kLitmus]litmusCell, r *[kLitmus]int32, my, their *atomic.Int32) {
+		for i := 0; i < kLitmus; i++ {
+			spinUntil(func() bool { return their.Load() >= int32(i) })
+			if locked {
+				sbMu.Lock()
+			}
+			mine[i].v = 1
+			r[i] = other[i].v
+			if locked {
+				sbMu.Unlock()
+			}
+			my.Store(int32(i + 1))
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { side(&sbX, &sbY, &sbR1, &progA, &progB); wg.Done() }()
+	go func() { side(&sbY, &sbX, &sbR2, &progB, &progA); wg.Done() }()
+	wg.Wait()
+	n := int64(0)
+	for i := 0; i < kLitmus; i++ {
+		if sbR1[i] == 0 && sbR2[i] == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func BenchmarkMemoryModelLitmus(b *testing.B) {
+	var violations, unsync, iters int64
+	for i := 0; i < b.N; i++ {
+		violations += litmusMP()
+		violations += litmusSB(true)
+		unsync += litmusSB(false)
+		iters += kLitmus
+	}
+	b.ReportMetric(float64(violations), "violations")
+	b.ReportMetric(float64(unsync), "unsync_violations")
+	b.ReportMetric(float64(iters), "iterations")
+}
+
+// ---- method sets (claim 315) ------------------------------------------------
+
+type msT struct{ v int }
+
+func (t msT) Get() int   { return t.v }
+func (t *msT) Set(x int) { t.v = x }
+
+type Getter interface{ Get() int }
+type Setter interface{ Set(int) }
+type GetSetter interface {
+	Get() int
+	Set(int)
+}
+
+//go:noinline
+func methodSetFailures() int {
+	fail := 0
+	check := func(got, want bool) {
+		if got != want {
+			fail++
+		}
+	}
+	t := reflect.TypeOf(msT{})
+	pt := reflect.TypeOf(&msT{})
+	check(t.NumMethod() == 1 && t.Method(0).Name == "Get", true)
+	check(pt.NumMethod() == 2 && pt.Method(0).Name == "Get" && pt.Method(1).Name == "Set", true)
+	_, ok := t.MethodByName("Get")
+	check(ok, true)
+	_, ok = t.MethodByName("Set")
+	check(ok, false)
+	_, ok = pt.MethodByName("Get")
+	check(ok, true)
+	_, ok = pt.MethodByName("Set")
+	check(ok, true)
+	getter := reflect.TypeOf((*Getter)(nil)).Elem()
+	setter := reflect.TypeOf((*Setter)(nil)).Elem()
+	getSetter := reflect.TypeOf((*GetSetter)(nil)).Elem()
+	check(t.Implements(getter), true)
+	check(t.Implements(setter), false)
+	check(t.Implements(getSetter), false)
+	check(pt.Implements(getter), true)
+	check(pt.Implements(setter), true)
+	check(pt.Implements(getSetter), true)
+	v := msT{7}
+	var xv any = v
+	_, ok = xv.(Setter)
+	check(ok, false)
+	var xp any = &v
+	s, ok := xp.(Setter)
+	check(ok, true)
+	if ok {
+		s.Set(9)
+	}
+	check(v.v == 9, true)
+	return fail
+}
+
+func BenchmarkMethodSetCheck(b *testing.B) {
+	failures := 0
+	for i := 0; i < b.N; i++ {
+		failures = methodSetFailures()
+	}
+	b.ReportMetric(float64(failures), "failures")
+	b.ReportMetric(15, "cases")
+}
+
+// ---- type identity (claim 319) -----------------------------------------------
+
+type idMyInt int
+type idOtherInt int
+
+//go:noinline
+func typeIdentityFailures() int {
+	fail := 0
+	check := func(got, want bool) {
+		if got != want {
+			fail++
+		}
+	}
+	i := reflect.TypeOf(0)
+	mi := reflect.TypeOf(idMyInt(0))
+	check(mi == i, false)
+	check(mi == reflect.TypeOf(idOtherInt(0)), false)
+	check(mi == reflect.TypeOf(idMyInt(1)), true)
+	check(mi.Kind() == reflect.Int && mi.ConvertibleTo(i), true) // underlying int
+	check(reflect.TypeOf([]int{}) == reflect.TypeOf([]int(nil)), true)
+	check(reflect.TypeOf([]int{}) == reflect.TypeOf([]idMyInt{}), false)
+	check(reflect.TypeOf(map[string]int{}) == reflect.TypeOf(map[string]int(nil)), true)
+	check(reflect.TypeOf(map[string]int{}) == reflect.TypeOf(map[string]idMyInt{}), false)
+	check(reflect.TypeOf((*int)(nil)) == reflect.TypeOf(new(int)), true)
+	check(reflect.TypeOf((*int)(nil)) == reflect.TypeOf((*idMyInt)(nil)), false)
+	check(reflect.TypeOf([3]int{}) == reflect.TypeOf([3]int{1}), true)
+	check(reflect.TypeOf([3]int{}) == reflect.TypeOf([4]int{}), false)
+	// Types made at run time are identical to the compiled ones.
+	check(reflect.SliceOf(i) == reflect.TypeOf([]int{}), true)
+	check(reflect.SliceOf(mi) == reflect.TypeOf([]int{}), false)
+	check(reflect.ArrayOf(3, i) == reflect.TypeOf([3]int{}), true)
+	check(reflect.ArrayOf(4, i) == reflect.TypeOf([3]int{}), false)
+	return fail
+}
+
+func BenchmarkTypeIdentityCheck(b *testing.B) {
+	failures := 0
+	for i := 0; i < b.N; i++ {
+		failures = typeIdentityFailures()
+	}
+	b.ReportMetric(float64(failures), "failures")
+	b.ReportMetric(16, "cases")
 }
 
 // ---- growth sequence (checked in by runtime/tests/slice_test.cc) --------
