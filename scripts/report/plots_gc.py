@@ -62,6 +62,41 @@ def pause_bench(run: Run):
     return None, []
 
 
+PCT_MARKERS = (("p50", "o"), ("p99", "s"), ("max", "^"))
+
+
+def percentile_panel(ax, ents):
+    """percentile_panel: when no entry stored every pause, one column per
+    runtime × phase with its p50, p99 and max (medians over repetitions;
+    a vertical line spans each one's min–max over repetitions)."""
+    cols = []
+    for e in sorted(ents, key=lambda x: F.impl_rank(x.impl)):
+        for phase, m in PHASES.items():
+            stem = _stem(m)
+            keys = {q: (f"{stem}_{q}_ns" if stem else f"{q}_ns") for q, _ in PCT_MARKERS}
+            if any(e.metric(k) is not None for k in keys.values()):
+                cols.append((e, phase, keys))
+    seen = set()
+    for x, (e, phase, keys) in enumerate(cols):
+        for q, mk in PCT_MARKERS:
+            v = e.metric(keys[q])
+            if v is None:
+                continue
+            v = v / 1e3
+            label = q if q not in seen else None
+            seen.add(q)
+            ax.vlines(x, v.min(), v.max(), color=F.color(e.impl), lw=1)
+            ax.scatter([x], [float(np.median(v))], marker=mk, color=F.color(e.impl), s=22, zorder=3,
+                       label=label)
+    ax.set_xticks(range(len(cols)))
+    ax.set_xticklabels([f"{e.impl}\n{phase} (n={e.n})" for e, phase, _ in cols], fontsize=6.5)
+    ax.set_yscale("log")
+    ax.set_ylabel("STW pause (µs, log)")
+    ax.set_title("p50 / p99 / max per phase (no per-pause data stored)", fontsize=9)
+    if cols:
+        ax.legend(fontsize=6)
+
+
 def gc_pauses(run: Run, outdir: str):
     name, ents = pause_bench(run)
     if not ents:
@@ -92,13 +127,19 @@ def gc_pauses(run: Run, outdir: str):
             if plot_cdf(cax, e, m, label, F.color(e.impl), ls=styles[d_i % 3], stem=_stem(m)):
                 if e not in used:
                     used.append(e)
-    for ax in (hax, cax):
-        ax.set_xscale("log")
-        ax.set_xlabel("STW pause (µs, log)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=6)
-    hax.set_ylabel("pauses")
-    hax.set_title("histogram" if alld else "histogram (no per-pause data)", fontsize=9)
+    if alld:
+        hax.set_xscale("log")
+        hax.set_xlabel("STW pause (µs, log)")
+        hax.set_ylabel("pauses")
+        hax.set_title("histogram", fontsize=9)
+        hax.legend(fontsize=6)
+    else:
+        percentile_panel(hax, ents)
+    hax.grid(alpha=0.3)
+    cax.set_xscale("log")
+    cax.set_xlabel("STW pause (µs, log)")
+    cax.grid(alpha=0.3)
+    cax.legend(fontsize=6)
     cax.set_ylabel("CDF")
     cax.set_title("CDF", fontsize=9)
     return F.finish(fig, run, used, outdir, "gc_pauses", f"GC stop-the-world pauses per phase ({name})",
