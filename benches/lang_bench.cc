@@ -19,6 +19,11 @@
 //                               raw_max_insert_ns.
 //   StdUnorderedWorstInsert/keys:N  the same for std::unordered_map, which
 //                               rehashes everything at once (baseline).
+//   SwissMapInsertInt64/keys:N, SwissMapLookupHitInt64/keys:N,
+//   SwissMapLookupMissInt64/keys:N, SwissMapDeleteInt64/keys:N,
+//   SwissMapIterateInt64/keys:N, SwissMapWorstInsert/keys:N   the same on
+//                               gort::swiss_map (Go 1.24's design; no Go twin:
+//                               the Go here is 1.23).
 //   MapFlooding/keys:N          keys k·B, B = the bucket count of a
 //   StdUnorderedFlooding/keys:N std::unordered_map reserved for N: all
 //                               collide under std::hash mod B (claim 310).
@@ -85,6 +90,7 @@
 #include "gort/reflect.h"
 #include "gort/runtime.h"
 #include "gort/slice.h"
+#include "gort/swiss_map.h"
 #include "gort/sync.h"
 
 namespace {
@@ -614,6 +620,95 @@ void BM_CppThrowCatch(benchmark::State& state) {
   benchmark::DoNotOptimize(s);
 }
 BENCHMARK(BM_CppThrowCatch)->Name("CppThrowCatch");
+
+// ---- Swiss-table map, beside gort::map ---------------------------------------
+
+using SwissI64 = gort::swiss_map<std::int64_t, std::int64_t>;
+
+SwissI64 swiss_filled(std::int64_t n) {
+  auto m = gort::make_swiss_map<std::int64_t, std::int64_t>();
+  for (std::int64_t i = 0; i < n; i++) m[i] = i;
+  return m;
+}
+
+void BM_SwissMapInsertInt64(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  auto m = gort::make_swiss_map<std::int64_t, std::int64_t>();
+  std::int64_t k = 0;
+  for (auto _ : state) {
+    m[k] = k;
+    if (++k == n) {
+      state.PauseTiming();
+      m = gort::make_swiss_map<std::int64_t, std::int64_t>();
+      k = 0;
+      state.ResumeTiming();
+    }
+  }
+}
+BENCHMARK(BM_SwissMapInsertInt64)->Name("SwissMapInsertInt64")->ArgName("keys")->Arg(kKeys);
+
+void BM_SwissMapLookupHitInt64(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  auto m = swiss_filled(n);
+  std::int64_t k = 0, sum = 0;
+  for (auto _ : state) {
+    sum += m.get(k);
+    if (++k == n) k = 0;
+  }
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(BM_SwissMapLookupHitInt64)->Name("SwissMapLookupHitInt64")->ArgName("keys")->Arg(kKeys);
+
+void BM_SwissMapLookupMissInt64(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  auto m = swiss_filled(n);
+  std::int64_t k = n, sum = 0;
+  for (auto _ : state) {
+    sum += m.get(k);
+    if (++k == 2 * n) k = n;
+  }
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(BM_SwissMapLookupMissInt64)->Name("SwissMapLookupMissInt64")->ArgName("keys")->Arg(kKeys);
+
+void BM_SwissMapDeleteInt64(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  auto m = swiss_filled(n);
+  std::int64_t k = 0;
+  for (auto _ : state) {
+    m.erase(k);
+    if (++k == n) {
+      state.PauseTiming();
+      m = swiss_filled(n);
+      k = 0;
+      state.ResumeTiming();
+    }
+  }
+}
+BENCHMARK(BM_SwissMapDeleteInt64)->Name("SwissMapDeleteInt64")->ArgName("keys")->Arg(kKeys);
+
+void BM_SwissMapIterateInt64(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  auto m = swiss_filled(n);
+  std::int64_t sum = 0;
+  while (state.KeepRunningBatch(n)) {
+    for (auto&& [k, v] : m) sum += v;
+  }
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(BM_SwissMapIterateInt64)->Name("SwissMapIterateInt64")->ArgName("keys")->Arg(kKeys);
+
+void BM_SwissMapWorstInsert(benchmark::State& state) {
+  worst_insert(state, [](std::int64_t n, std::vector<std::int64_t>& lat) {
+    auto m = gort::make_swiss_map<std::int64_t, std::int64_t>();
+    for (std::int64_t i = 0; i < n; i++) {
+      auto t0 = std::chrono::steady_clock::now();
+      m[i] = i;
+      lat[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    }
+  });
+}
+BENCHMARK(BM_SwissMapWorstInsert)->Name("SwissMapWorstInsert")->ArgName("keys")->Arg(kKeys)->Iterations(kKeys * kRounds);
 
 // ---- memory model litmus tests (claim 313) --------------------------------
 

@@ -10,6 +10,7 @@
 #include "gort/runtime.h"
 #include "gort/select.h"
 #include "gort/slice.h"
+#include "gort/swiss_map.h"
 #include "gort/sync.h"
 #include "gort/syscall.h"
 #include "gort/time.h"
