@@ -9,6 +9,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential g++ cmake ninja-build pkg-config git
+  clang-14 libclang-rt-14-dev              # libFuzzer targets (cmake -DGORT_FUZZ=ON)
   libgtest-dev libgmock-dev libbenchmark-dev
   hwloc libhwloc-dev libpfm4 libpfm4-dev
   libcli11-dev nlohmann-json3-dev

@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace {
 
@@ -219,4 +220,19 @@ TEST(SwissMap, ValuesAreDestroyed) {
   EXPECT_EQ(p.use_count(), 1);
 }
 
+}  // namespace
+
+// The randomized driver for runtime/tests/fuzz/swiss_map_fuzz.cc (its
+// libFuzzer entry needs clang: cmake -DGORT_FUZZ=ON).
+#include "fuzz/swiss_map_fuzz.cc"
+
+namespace {
+TEST(SwissMapFuzz, RandomInputs) {
+  std::mt19937 rng(2025);
+  for (int round = 0; round < 300; round++) {
+    std::vector<std::uint8_t> in(1 + rng() % 600);
+    for (auto& b : in) b = static_cast<std::uint8_t>(rng());
+    gort_swiss_fuzz::swiss_map_fuzz_one(in.data(), in.size());
+  }
+}
 }  // namespace
