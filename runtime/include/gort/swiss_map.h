@@ -372,8 +372,9 @@ class swiss_map {
   static void for_each_table(header* h, F&& f) {
     for (std::size_t i = 0; i < h->dir.size();) {
       table* t = h->dir[i];
-      f(t);
-      i += std::size_t{1} << (h->global_depth - t->local_depth);
+      std::size_t span = std::size_t{1} << (h->global_depth - t->local_depth);
+      f(t);  // may free t (release)
+      i += span;
     }
   }
   static void release(header* h) {
