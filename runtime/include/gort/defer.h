@@ -40,10 +40,10 @@
 // fit, or is over-aligned, goes to the heap) and linked LIFO; registering it
 // is four stores. At a normal return func walks the list and calls each
 // thunk, which calls the closure and destroys it. Neither path takes a lock,
-// reads thread-local state or allocates; both read one process-wide counter
-// (g_deferring) that is non-zero only while some goroutine is running
-// deferred calls for a panic, and only then does the per-goroutine panic
-// state come into play (hide_panic, run_deferred_slow). A func's frame is
+// reads thread-local state or allocates; func's entry reads one process-wide
+// counter (g_deferring) that is non-zero only while some goroutine is
+// running deferred calls for a panic, and only then does the per-goroutine
+// panic state come into play (hide_panic, run_deferred_slow). A func's frame is
 // about 272 bytes of stack; only its two header words are initialised.
 #pragma once
 
@@ -187,10 +187,16 @@ class frame {
     return r;
   }
   void discard() noexcept;
-  // run_normal runs the deferred calls after the body returned.
-  __attribute__((always_inline)) void run_normal() {
+  // run_normal runs the deferred calls after the body returned. hid: func
+  // hid a running panic at entry (it is inside a deferred call of a
+  // panicking frame); only then must the calls run with the goroutine's
+  // panic masked (the slow path). Otherwise the goroutine's panic slot is
+  // already empty: a panic raised and recovered inside the body is over,
+  // and panics on other goroutines (g_deferring is process-wide) are not
+  // visible here.
+  __attribute__((always_inline)) void run_normal(bool hid) {
     if (last_ == nullptr) return;
-    if (__builtin_expect(lang::g_deferring.load(std::memory_order_relaxed) != 0, 0)) {
+    if (__builtin_expect(hid, 0)) {
       lang::run_deferred_slow(*this, nullptr);
       return;
     }
@@ -223,15 +229,17 @@ class frame {
 template <class F>
 decltype(auto) func(F&& body) {
   using R = std::invoke_result_t<F&, frame&>;
-  frame fr;
-  lang::caught c;
-  bool threw = false;
   bool hid = false;
   void* saved = nullptr;
   if (__builtin_expect(lang::g_deferring.load(std::memory_order_relaxed) != 0, 0)) {
     saved = lang::hide_panic();
     hid = true;
   }
+  // The frame is made after the only call above, so the compiler knows its
+  // header words when the body registers deferred calls.
+  frame fr;
+  lang::caught c;
+  bool threw = false;
   if constexpr (std::is_void_v<R>) {
     try {
       body(fr);
@@ -246,7 +254,7 @@ decltype(auto) func(F&& body) {
     if (__builtin_expect(threw, 0)) {
       lang::run_deferred_slow(fr, &c);
     } else {
-      fr.run_normal();
+      fr.run_normal(hid);
     }
   } else {
     std::optional<R> result;
@@ -263,7 +271,7 @@ decltype(auto) func(F&& body) {
     if (__builtin_expect(threw, 0)) {
       lang::run_deferred_slow(fr, &c);
     } else {
-      fr.run_normal();
+      fr.run_normal(hid);
     }
     if (!result) return R{};
     return R(std::move(*result));
