@@ -50,6 +50,7 @@ struct ElemOps {
   bool trivial;
   void (*move)(void* dst, void* src) noexcept;
   void (*destroy)(void* p) noexcept;
+  bool scan;  // may hold pointers to GC objects (not an arithmetic or enum type)
 };
 
 template <class T>
@@ -59,7 +60,7 @@ struct ElemOpsFor {
   }
   static void destroy(void* p) noexcept { static_cast<T*>(p)->~T(); }
   static constexpr ElemOps ops{sizeof(T), alignof(T), std::is_trivially_copyable_v<T>, &move,
-                               &destroy};
+                               &destroy, !(std::is_arithmetic_v<T> || std::is_enum_v<T> || sizeof(T) < 8)};
 };
 
 struct Hchan;

@@ -38,6 +38,14 @@
 #include <type_traits>
 #include <utility>
 
+// The scheduler's "no asynchronous preemption here" counter (see
+// sched/runtime2.h). A pointer store raises it around its barrier check and
+// the store itself: a goroutine preempted between the two and suspended
+// while a mark starts or ends would make a store the collector never sees.
+extern "C" {
+extern __thread int gort_tls_nopreempt __attribute__((tls_model("initial-exec")));
+}
+
 namespace gort::gc {
 
 // Layout is a GC type's shape: its size and which of its 8-byte words may
@@ -66,6 +74,33 @@ void note_ptr_slot(const void* slot) noexcept;
 
 inline void write_barrier(const void* old_value, const void* new_value) noexcept {
   if (__builtin_expect(g_wb_enabled.load(std::memory_order_relaxed), false)) wb_slow(old_value, new_value);
+}
+
+inline void nopreempt_enter() noexcept {
+#if defined(__x86_64__)
+  asm volatile("addl $1, %%fs:gort_tls_nopreempt@tpoff" ::: "memory", "cc");
+#else
+  gort_tls_nopreempt++;
+  asm volatile("" ::: "memory");
+#endif
+}
+inline void nopreempt_exit() noexcept {
+#if defined(__x86_64__)
+  asm volatile("subl $1, %%fs:gort_tls_nopreempt@tpoff" ::: "memory", "cc");
+#else
+  asm volatile("" ::: "memory");
+  gort_tls_nopreempt--;
+#endif
+}
+
+// store_ptr is a barriered pointer store: check, shade and store as one
+// step that asynchronous preemption cannot split.
+template <class T>
+inline void store_ptr(T** slot, T* v) noexcept {
+  nopreempt_enter();
+  write_barrier(*slot, v);
+  *slot = v;
+  nopreempt_exit();
 }
 inline void note_slot(const void* slot) noexcept {
   if (__builtin_expect(g_probing.load(std::memory_order_relaxed) != 0, false)) note_ptr_slot(slot);
@@ -97,8 +132,6 @@ class Probe {
 // from the GC heap with their pointer bits set; conservative_scan instead
 // makes every word of the block a possible pointer (layout unknown yet).
 void* alloc(const Layout* layout, std::size_t elem_size, std::size_t n, bool conservative_scan);
-// set_layout rewrites the pointer bits of n elements at p (after a probe).
-void set_layout(void* p, const Layout* layout, std::size_t n) noexcept;
 
 // type_layout<T> is T's captured layout: kUnknown until first probed.
 inline const Layout* const kUnknownLayout = reinterpret_cast<const Layout*>(std::uintptr_t{1});
@@ -127,8 +160,8 @@ T* make_n(std::size_t n, A&&... a) {
   }
   const Layout* expected = kUnknownLayout;
   type_layout<T>.compare_exchange_strong(expected, l, std::memory_order_acq_rel);
-  l = type_layout<T>.load(std::memory_order_acquire);
-  set_layout(p, l, n);
+  // This first block stays conservatively scanned (all words): rewriting
+  // its bits now could race with the span's owner writing a neighbour's.
   for (std::size_t i = 1; i < n; i++) ::new (static_cast<void*>(p + i)) T(a...);
   return p;
 }
@@ -145,23 +178,21 @@ class ptr {
   ptr(std::nullptr_t) noexcept { detail::note_slot(this); }  // NOLINT: implicit like a pointer
   // from_raw adopts p (which must be nullptr or point into a GC object).
   static ptr from_raw(T* p) noexcept { return ptr(p, 0); }
-  ptr(const ptr& o) noexcept : p_(o.p_) {
+  ptr(const ptr& o) noexcept {
     detail::note_slot(this);
-    detail::write_barrier(nullptr, p_);
+    detail::store_ptr(&p_, o.p_);
   }
   template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
-  ptr(const ptr<U>& o) noexcept : p_(o.get()) {  // NOLINT: implicit upcast
+  ptr(const ptr<U>& o) noexcept {  // NOLINT: implicit upcast
     detail::note_slot(this);
-    detail::write_barrier(nullptr, p_);
+    detail::store_ptr(&p_, static_cast<T*>(o.get()));
   }
   ptr& operator=(const ptr& o) noexcept {
-    detail::write_barrier(p_, o.p_);
-    p_ = o.p_;
+    detail::store_ptr(&p_, o.p_);
     return *this;
   }
   ptr& operator=(std::nullptr_t) noexcept {
-    detail::write_barrier(p_, nullptr);
-    p_ = nullptr;
+    detail::store_ptr(&p_, static_cast<T*>(nullptr));
     return *this;
   }
   ~ptr() = default;
@@ -175,9 +206,9 @@ class ptr {
   friend bool operator==(const ptr& a, std::nullptr_t) noexcept { return a.p_ == nullptr; }
 
  private:
-  ptr(T* p, int) noexcept : p_(p) {
+  ptr(T* p, int) noexcept {
     detail::note_slot(this);
-    detail::write_barrier(nullptr, p_);
+    detail::store_ptr(&p_, p);
   }
   T* p_ = nullptr;
 };

@@ -60,6 +60,9 @@ struct GoEntry {
   void (*fn)(void* arg);
   void (*destroy)(void* arg);
   void* arg;
+  // arg_size: bytes at arg for an out-of-line closure (the GC scans them
+  // as a root while the goroutine lives); 0 for one inside the G.
+  std::size_t arg_size = 0;
 };
 // Inline space for a closure in the G itself: closures that fit need no
 // allocation to start a goroutine.
@@ -88,7 +91,7 @@ void go(F&& f) {
   } else {
     Fn* fn = new Fn(std::forward<F>(f));
     detail::newproc({[](void* a) { (*static_cast<Fn*>(a))(); },
-                     [](void* a) { delete static_cast<Fn*>(a); }, fn});
+                     [](void* a) { delete static_cast<Fn*>(a); }, fn, sizeof(Fn)});
   }
 }
 

@@ -113,8 +113,10 @@ Hchan* make(const ElemOps* ops, std::size_t cap) {
   c->elemsize = ops->size;
   c->slotsize = std::uint32_t(slotsize);
   c->trivial = ops->trivial;
+  c->scan = ops->scan;
   c->ops = ops;
   c->buf = static_cast<unsigned char*>(mem) + header;
+  if (c->scan && cap > 0) gc::register_channel(c);
   return c;
 }
 
@@ -130,6 +132,7 @@ void release(Hchan* c) noexcept {
     c->destroy_elem(c->slot(x));
     if (++x == c->dataqsiz) x = 0;
   }
+  if (c->scan && c->dataqsiz > 0) gc::unregister_channel(c);
   std::size_t align = std::max<std::size_t>(c->ops->align, alignof(Hchan));
   c->~Hchan();
   ::operator delete(static_cast<void*>(c), std::align_val_t(align));

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "chan/sudog.h"
+#include "gc/mgc.h"
 #include "gort/chan.h"
 #include "sched/lock.h"
 #include "sched/park.h"
@@ -24,6 +25,7 @@ struct Hchan {
   std::uint32_t elemsize = 0;   // bytes per element
   std::uint32_t slotsize = 0;   // bytes per buffer slot (elemsize rounded to alignment)
   bool trivial = false;         // elements are copied with memcpy
+  bool scan = false;            // elements may hold GC pointers (gc/mbarrier.cc)
   const ElemOps* ops = nullptr;
   unsigned char* buf = nullptr; // dataqsiz slots, right after this object
 
@@ -39,15 +41,24 @@ struct Hchan {
   WaitQ recvq;              // receivers parked on this channel
   WaitQ sendq;              // senders parked on this channel
 
+  // Buffered channels whose elements may hold GC pointers are on the GC's
+  // list of channel buffers (a root); guarded by the GC's channel lock.
+  Hchan* gc_next = nullptr;
+  Hchan* gc_prev = nullptr;
+
   unsigned char* slot(std::uint32_t i) { return buf + std::size_t(i) * slotsize; }
 
-  // move_elem move-constructs *dst from *src; src stays alive.
+  // move_elem move-constructs *dst from *src; src stays alive. During a GC
+  // mark the copy is shaded: dst may be a buffer slot or a stack the
+  // collector has already scanned (the Dijkstra half of the barrier for
+  // memory channels write).
   void move_elem(void* dst, void* src) const {
     if (trivial) {
       std::memcpy(dst, src, elemsize);
     } else {
       ops->move(dst, src);
     }
+    if (scan && __builtin_expect(gc::marking(), 0)) gc::shade_range(dst, elemsize);
   }
   void destroy_elem(void* p) const {
     if (!trivial) ops->destroy(p);

@@ -33,9 +33,16 @@ inline constexpr std::size_t kPagesPerArena = kArenaBytes / kPageSize;      // 8
 inline constexpr std::size_t kAddressBits = 48;
 inline constexpr std::size_t kArenaIndexSize = std::size_t{1} << (kAddressBits - kArenaShift);
 
+// kWordsPerArena: 8-byte heap words in one arena.
+inline constexpr std::size_t kWordsPerArena = kArenaBytes / 8;
+
 // HeapArena is the metadata of one 64 MiB arena.
 struct HeapArena {
   std::atomic<Span*> spans[kPagesPerArena];
+  // ptrbits: one bit per heap word, set when the word may hold a GC pointer
+  // (heapbits.h). Written by the allocating P when an object in a scan span
+  // is handed out; read by GC markers. 1 MiB per arena, committed on touch.
+  std::uint64_t ptrbits[kWordsPerArena / 64];
 };
 
 extern std::atomic<HeapArena*> g_arena_index[kArenaIndexSize];

@@ -65,8 +65,10 @@
 
 #include "debug/fatal.h"
 #include "lang/panic.h"
+#include "gc/mgc.h"
 #include "mem/arena.h"
 #include "mem/asan.h"
+#include "mem/heapbits.h"
 #include "mem/malloc.h"
 #include "mem/mcache.h"
 #include "mem/mcentral.h"
@@ -92,8 +94,22 @@ inline void mark_black(Span* s, std::uintptr_t v) {
   }
 }
 
+// Bits says what to write into the pointer bitmap for a scan object: n
+// elements of layout (elem bytes each), or every word (conservative).
+struct Bits {
+  const gc::Layout* layout;
+  std::size_t elem;
+  std::size_t n;
+  bool conservative;
+};
+
+inline void write_bits(std::uintptr_t v, std::size_t slot, const Bits& b) {
+  write_ptrbits(v, slot, b.layout, b.elem, b.n, b.conservative);
+}
+
 // next_free is the slow path of small allocation: the span's next free
-// slot past a cache word, or a refill.
+// slot past a cache word, or a refill (which may start a GC cycle or make
+// the caller assist one: gc::on_span_alloc).
 __attribute__((noinline)) std::uintptr_t next_free(MCache* c, SpanClass spc, Span** sp) {
   Span* s = *sp;
   std::uint32_t idx = s->next_free_index();
@@ -101,12 +117,13 @@ __attribute__((noinline)) std::uintptr_t next_free(MCache* c, SpanClass spc, Spa
     s = c->refill(spc);
     *sp = s;
     idx = s->next_free_index();
+    gc::on_span_alloc(s->npages * kPageSize);
   }
   ++s->alloc_count;
   return s->object_base(idx);
 }
 
-inline void* alloc_small(MCache* c, std::size_t size, bool scan) {
+inline void* alloc_small(MCache* c, std::size_t size, bool scan, const Bits& bits) {
   if (!scan && size < kTinySize) {
     // Tiny allocator: align within the block by the size's low bits.
     std::uintptr_t off = c->tiny_offset;
@@ -143,17 +160,20 @@ inline void* alloc_small(MCache* c, std::size_t size, bool scan) {
   asan_unpoison(v, elem);
   if (s->needzero) std::memset(reinterpret_cast<void*>(v), 0, elem);
   asan_poison(v + size, elem - size);
+  if (scan) write_bits(v, elem, bits);
   mark_black(s, v);
   c->nmalloc.inc();
   c->bytes.add(elem);
   return reinterpret_cast<void*>(v);
 }
 
-__attribute__((noinline)) void* alloc_large(MCache* c, std::size_t size, bool scan) {
+__attribute__((noinline)) void* alloc_large(MCache* c, std::size_t size, bool scan, const Bits& bits) {
   const std::size_t npages = (size + kPageSize - 1) / kPageSize;
+  gc::on_span_alloc(npages * kPageSize);
   Span* s = g_heap.alloc_large_span(npages, make_span_class(0, !scan));
   asan_unpoison(s->base, size);
   if (s->needzero) std::memset(reinterpret_cast<void*>(s->base), 0, size);
+  if (scan) write_bits(s->base, s->elemsize, bits);
   mark_black(s, s->base);
   c->nlarge.inc();
   c->bytes.add(s->elemsize);
@@ -161,23 +181,46 @@ __attribute__((noinline)) void* alloc_large(MCache* c, std::size_t size, bool sc
   return reinterpret_cast<void*>(s->base);
 }
 
-inline void* alloc_on(MCache* c, std::size_t size, bool scan) {
-  if (__builtin_expect(size <= kMaxSmallSize, 1)) return alloc_small(c, size, scan);
-  return alloc_large(c, size, scan);
+inline void* alloc_on(MCache* c, std::size_t size, bool scan, const Bits& bits) {
+  if (__builtin_expect(size <= kMaxSmallSize, 1)) return alloc_small(c, size, scan, bits);
+  return alloc_large(c, size, scan, bits);
+}
+
+inline void* alloc_bits(std::size_t size, bool scan, const Bits& bits) {
+  if (__builtin_expect(size == 0, 0)) return zerobase;
+  if (__builtin_expect(size >= kMaxAlloc, 0)) {
+    lang::panic_runtime_error("runtime error: allocation size out of range");
+  }
+  void* p;
+  {
+    sched::NoPreempt np;
+    const int pid = sched::current_p_id();
+    if (__builtin_expect(pid >= 0, 1)) {
+      p = alloc_on(mcache_for_p(pid), size, scan, bits);
+    } else {
+      sched::LockGuard g(g_fallback_lock);
+      p = alloc_on(&g_fallback_mcache, size, scan, bits);
+    }
+  }
+  // Mark assist debt is paid here, outside the allocator's critical
+  // section, where the goroutine may block (gc::assist).
+  if (__builtin_expect(gc::detail::g_assist_pending.load(std::memory_order_relaxed), 0)) gc::assist_if_owed();
+  return p;
 }
 
 }  // namespace
 
 void* alloc(std::size_t size, bool scan) {
-  if (__builtin_expect(size == 0, 0)) return zerobase;
-  if (__builtin_expect(size >= kMaxAlloc, 0)) {
-    lang::panic_runtime_error("runtime error: allocation size out of range");
+  return alloc_bits(size, scan, Bits{nullptr, size, 1, true});
+}
+
+void* alloc_typed(std::size_t elem_size, std::size_t n, const gc::Layout* layout, bool conservative) {
+  std::size_t bytes;
+  if (__builtin_mul_overflow(n, elem_size, &bytes) || bytes >= kMaxAlloc) {
+    lang::panic_runtime_error("runtime error: makeslice: len out of range");
   }
-  sched::NoPreempt np;
-  const int pid = sched::current_p_id();
-  if (__builtin_expect(pid >= 0, 1)) return alloc_on(mcache_for_p(pid), size, scan);
-  sched::LockGuard g(g_fallback_lock);
-  return alloc_on(&g_fallback_mcache, size, scan);
+  const bool scan = conservative || (layout != nullptr && layout->ptrwords != 0);
+  return alloc_bits(bytes, scan, Bits{layout, elem_size, n, conservative});
 }
 
 void* alloc_array(std::size_t n, std::size_t elem_size, bool scan) {

@@ -54,7 +54,7 @@ std::uint32_t Span::next_free_index() {
     // This word is used up: move to the start of the next one.
     fi = (fi + 64) & ~std::uint32_t{63};
     if (fi >= nelems) {
-      freeindex = nelems;
+      std::atomic_ref<std::uint32_t>(freeindex).store(nelems, std::memory_order_relaxed);
       return nelems;
     }
     refill_alloc_cache(fi / 64);
@@ -63,13 +63,13 @@ std::uint32_t Span::next_free_index() {
   }
   const std::uint32_t idx = fi + bit;
   if (idx >= nelems) {
-    freeindex = nelems;
+    std::atomic_ref<std::uint32_t>(freeindex).store(nelems, std::memory_order_relaxed);
     return nelems;
   }
   alloc_cache = (cache >> bit) >> 1;
   fi = idx + 1;
   if ((fi & 63) == 0 && fi != nelems) refill_alloc_cache(fi / 64);
-  freeindex = fi;
+  std::atomic_ref<std::uint32_t>(freeindex).store(fi, std::memory_order_relaxed);
   return idx;
 }
 

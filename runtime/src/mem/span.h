@@ -91,7 +91,8 @@ struct Span {
         const std::uint32_t nextidx = idx + 1;
         if ((nextidx & 63) == 0 && nextidx != nelems) return 0;  // cache would run dry: slow path
         alloc_cache = (alloc_cache >> bit) >> 1;  // bit may be 63: no 64-bit shift
-        freeindex = nextidx;
+        // GC markers read freeindex concurrently (is_free_racy): atomic store.
+        std::atomic_ref<std::uint32_t>(freeindex).store(nextidx, std::memory_order_relaxed);
         ++alloc_count;
         return base + static_cast<std::uintptr_t>(idx) * elemsize;
       }
@@ -107,6 +108,14 @@ struct Span {
   // is_free reports whether object idx is free (not handed out).
   bool is_free(std::size_t idx) const {
     return idx >= freeindex && ((alloc_bits[idx >> 6] >> (idx & 63)) & 1) == 0;
+  }
+  // is_free_racy is is_free for a GC marker racing with the span's owner:
+  // an object handed out concurrently is one allocated during mark, which
+  // is born marked, so reading it as free is harmless.
+  bool is_free_racy(std::size_t idx) const {
+    const std::uint32_t fi =
+        std::atomic_ref<const std::uint32_t>(freeindex).load(std::memory_order_relaxed);
+    return idx >= fi && ((alloc_bits[idx >> 6] >> (idx & 63)) & 1) == 0;
   }
   // object_index maps an address inside the span to its object's index.
   std::size_t object_index(std::uintptr_t p) const {

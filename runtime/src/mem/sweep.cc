@@ -2,6 +2,7 @@
 #include "mem/sweep.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "mem/asan.h"
 #include "mem/mcache.h"
@@ -10,8 +11,20 @@
 
 namespace gort::mem {
 
+std::atomic<bool> g_poison_freed{false};
+
 std::size_t sweep_span(Span* s, bool preserve) {
   const std::uint32_t sg = g_heap.sweepgen.load(std::memory_order_acquire);
+  if (g_poison_freed.load(std::memory_order_relaxed)) {
+    // GODEBUG=gcpoison=1: fill every object this sweep frees, so a use after
+    // a wrong free reads 0xdeadbeef... instead of plausible old data.
+    for (std::size_t i = 0; i < s->nelems; ++i) {
+      if (!s->is_free(i) && !s->is_marked(i)) {
+        asan_unpoison(s->object_base(i), s->elemsize);
+        std::memset(reinterpret_cast<void*>(s->object_base(i)), 0xdb, s->elemsize);
+      }
+    }
+  }
 #if defined(GORT_ASAN)
   // Poison every slot that is about to be free (already-free ones again).
   for (std::size_t i = 0; i < s->nelems; ++i) {

@@ -11,9 +11,13 @@
 // Marks clear on every object = everything is freed: that is release_all().
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 
 namespace gort::mem {
+
+// g_poison_freed: sweeping fills freed objects with 0xdb (GODEBUG=gcpoison=1).
+extern std::atomic<bool> g_poison_freed;
 
 // flush_all_mcaches returns every mcache's spans to the mcentrals and
 // drops their tiny blocks. REQUIRES: no goroutine allocating concurrently

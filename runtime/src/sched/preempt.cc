@@ -136,6 +136,20 @@ void preemptone(P* p) {
   if (!g_async_off && m->tid != 0) syscall(SYS_tgkill, g_pid, m->tid, SIGURG);
 }
 
+void preempt_g(G* gp) {
+  gp->preempt.store(true, std::memory_order_release);
+  if (g_async_off) return;
+  M* m = gp->m;  // racy: the signal is a hint; the flag is what counts
+  if (m == nullptr || m->tid == 0) return;
+  if (m->curg.load(std::memory_order_acquire) != gp) return;
+  syscall(SYS_tgkill, g_pid, m->tid, SIGURG);
+}
+
+bool p_has_work(int pid) {
+  if (pid < 0 || pid >= sched_->gomaxprocs.load(std::memory_order_relaxed)) return false;
+  return !runqempty(sched_->allp[pid]) || sched_->runqsize.load(std::memory_order_relaxed) > 0;
+}
+
 }  // namespace gort::sched
 
 // gort_async_preempt runs on the preempted goroutine's stack, called from

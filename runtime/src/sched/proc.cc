@@ -49,6 +49,7 @@
 
 #include "debug/fatal.h"
 #include "debug/knobs.h"
+#include "gc/mgc.h"
 #include "sched/runtime2.h"
 #include "sched/sanitizer.h"
 
@@ -288,6 +289,13 @@ void wakep() {
   startm(nullptr, true);
 }
 
+void wake_idle_ps() {
+  // One M per idle P (not spinning: each has its P and looks for work,
+  // which during a GC mark includes an idle mark worker).
+  int n = sched_->npidle.load(std::memory_order_relaxed);
+  while (n-- > 0 && sched_->npidle.load(std::memory_order_relaxed) > 0) startm(nullptr, false);
+}
+
 static void resetspinning(M* m) {
   m->spinning = false;
   if (sched_->nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1) wakep();
@@ -477,6 +485,7 @@ static void finish_pending(M* m) {
       gp->m = nullptr;
       gp->lockedm = nullptr;
       sched_->ngoroutines.fetch_sub(1, std::memory_order_relaxed);
+      if (gp->system) sched_->nsystem.fetch_sub(1, std::memory_order_relaxed);
       // The stack goes back to the P's stack cache now, not with the G: a
       // recycled G waits in a run queue, maybe for long, and should not pin
       // a stack meanwhile. It gets a (warm, cached) one when it first runs.
@@ -527,6 +536,7 @@ static void switch_ctx(M* m, G* cur, G* to) {
 // execute_direct makes next the running G of m (already holding p).
 static inline void start_running(M* m, G* next, bool inherit) {
   set_status(next, GStatus::kRunnable, GStatus::kRunning);
+  if (__builtin_expect(gc::marking(), 0)) gc::wait_scan(next);  // its stack may be being scanned
   next->m = m;
   m->curg.store(next, std::memory_order_release);  // sysmon reads the G through it
   if (!inherit) __atomic_store_n(&m->p->schedtick, m->p->schedtick + 1, __ATOMIC_RELAXED);
@@ -539,6 +549,7 @@ static G* fast_next(M* m, bool* inherit) {
   if (p == nullptr || m->lockedg != nullptr) return nullptr;
   if (sched_->gcwaiting.load(std::memory_order_relaxed) || sched_->exiting.load(std::memory_order_relaxed))
     return nullptr;
+  if (gc::marking()) return nullptr;  // findrunnable decides whether a mark worker runs
   if (sched_->nlockedg.load(std::memory_order_relaxed) != 0) return nullptr;
   if (p->schedtick % 61 == 0 && sched_->runqsize.load(std::memory_order_relaxed) != 0) return nullptr;
   // Due timers send us through findrunnable. Reading the clock costs as much
@@ -553,6 +564,9 @@ static G* fast_next(M* m, bool* inherit) {
 // reschedule leaves gp for another context. REQUIRES: m->locks raised by
 // the caller (acquire_m); it is lowered when gp resumes.
 void reschedule(M* m, G* gp, Pending what) {
+  // During a mark, a goroutine whose stack job is still open does it now,
+  // while it is stopped at a known point on its own stack.
+  if (__builtin_expect(gc::marking(), 0)) gc::self_scan_if_pending(gp);
   m->pending = what;
   m->pending_g = gp;
   bool inherit = false;
@@ -694,6 +708,9 @@ top:
     now = nanotime_raw();
     run_timers(p, now);
   }
+  if (gc::marking()) {
+    if (G* w = gc::find_worker(p, false)) return w;
+  }
   if (p->schedtick % 61 == 0 && sched_->runqsize.load(std::memory_order_relaxed) > 0) {
     LockGuard g(sched_->lock);
     if (G* gp = globrunqget(p, 1)) return gp;
@@ -714,7 +731,11 @@ top:
     if (now == 0) now = nanotime_raw();
     if (G* gp = steal_work(m, now)) return gp;
   }
-  // Nothing: give up the P.
+  // Nothing to run: mark in the background if a cycle has work (Go's idle
+  // mark worker), else give up the P.
+  if (gc::marking()) {
+    if (G* w = gc::find_worker(p, true)) return w;
+  }
   sched_->lock.lock();
   if (sched_->gcwaiting.load(std::memory_order_relaxed) || sched_->exiting.load(std::memory_order_relaxed)) {
     sched_->lock.unlock();
@@ -894,11 +915,18 @@ static G* newproc_common(M* m) {
   gp->wait_reason = WaitReason::kNone;
   gp->is_main = false;
   gp->lang_slot = nullptr;
+  gp->system = false;
+  gp->gc_is_worker = false;
+  gp->gc_noscan = false;
+  gp->gc_assist_bytes = 0;
+  gp->syscall_sp = nullptr;
   return gp;
 }
 
 static void newproc_queue(M* m, G* gp) {
   sched_->ngoroutines.fetch_add(1, std::memory_order_relaxed);
+  if (gp->system) sched_->nsystem.fetch_add(1, std::memory_order_relaxed);
+  if (gc::marking()) gc::on_go_created(gp);  // new goroutines start black
   set_status(gp, GStatus::kDead, GStatus::kRunnable);
   if (m != nullptr && m->p != nullptr) {
     runqput(m->p, gp, true);
@@ -918,6 +946,15 @@ using namespace gort::sched;
 void detail::newproc(GoEntry entry) {
   M* m = acquire_m();
   G* gp = newproc_common(m);
+  gp->entry = entry;
+  newproc_queue(m, gp);
+  release_m(m);
+}
+
+void sched::newproc_system(detail::GoEntry entry) {
+  M* m = acquire_m();
+  G* gp = newproc_common(m);
+  gp->system = true;
   gp->entry = entry;
   newproc_queue(m, gp);
   release_m(m);
@@ -957,7 +994,11 @@ std::uint64_t goid() {
 
 bool in_goroutine() { return getg() != nullptr; }
 
-int num_goroutine() { return sched_ != nullptr ? sched_->ngoroutines.load(std::memory_order_relaxed) : 0; }
+int num_goroutine() {
+  return sched_ != nullptr ? sched_->ngoroutines.load(std::memory_order_relaxed) -
+                                 sched_->nsystem.load(std::memory_order_relaxed)
+                           : 0;
+}
 
 void runtime::on_m_start(MStartHook hook, void* arg) { m_start_hook = {hook, arg}; }
 void runtime::on_m_exit(MStartHook hook, void* arg) { m_exit_hook = {hook, arg}; }
@@ -1135,6 +1176,7 @@ static int run_impl(detail::GoEntry main_entry, const Options& opts) {
   set_status(gp, GStatus::kDead, GStatus::kRunnable);
   runqput(m0->p, gp, true);
 
+  gc::init_for_run();
   sysmon_start();
   g0_loop(m0);
 
@@ -1149,7 +1191,11 @@ static int run_impl(detail::GoEntry main_entry, const Options& opts) {
 
 int detail::run_main(std::function<int()> main, Options opts) {
   auto* fn = new std::function<int()>(std::move(main));
-  return run_impl({[](void* a) { sched_->exit_code = (*static_cast<std::function<int()>*>(a))(); },
+  return run_impl({[](void* a) {
+                     gc::start_goroutines();
+                     sched_->exit_code = (*static_cast<std::function<int()>*>(a))();
+                     gc::shutdown_for_run();
+                   },
                    [](void* a) { delete static_cast<std::function<int()>*>(a); }, fn},
                   opts);
 }

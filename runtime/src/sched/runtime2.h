@@ -75,6 +75,21 @@ struct G {
   std::int64_t syscall_when = 0;
 
   void* lang_slot = nullptr;  // owned by lang/ (defer chain, panic state)
+  bool system = false;        // a runtime goroutine (GC): not in num_goroutine
+
+  // Garbage collector (gc/mgcmark.cc). gcscan: a marker is scanning this
+  // stack (the G may not start running until it is clear); gc_scan_cycle:
+  // the cycle whose mark has scanned this stack (or created it black).
+  std::atomic<std::uint32_t> gcscan{0};
+  std::atomic<std::uint64_t> gc_scan_cycle{0};
+  std::uint64_t gc_snap_cycle = 0;  // the cycle whose mark snapshot included this G (set with the world stopped)
+  std::int64_t gc_assist_bytes = 0;  // assist credit (< 0: debt) in bytes
+  bool gc_is_worker = false;
+  bool gc_noscan = false;  // a runtime goroutine that never holds heap pointers (GC worker, controller, sweeper)
+  // In a syscall: the caller's stack pointer and callee-saved registers
+  // (enter_syscall), what a marker scans instead of the saved context.
+  void* syscall_sp = nullptr;
+  std::uintptr_t syscall_regs[6] = {};
 
 #if defined(GORT_ASAN)
   void* asan_fake_stack = nullptr;
@@ -239,6 +254,7 @@ struct Sched {
   Lock allglock;  // rank: allg (leaf)
   G* allgs = nullptr;
   std::atomic<int> ngoroutines{0};  // not dead
+  std::atomic<int> nsystem{0};      // ... of which runtime goroutines (G::system)
   std::atomic<std::uint64_t> goidgen{0};
   std::atomic<int> nlockedg{0};     // goroutines locked to an M
   std::atomic<int> nexternal{0};    // live runtime::external_wakeups
@@ -269,9 +285,23 @@ void runqput(P* p, G* gp, bool next);
 G* runqget(P* p, bool* inherit);
 bool runqempty(P* p);
 void wakep();
+// wake_idle_ps starts an M for every idle P (the GC, when a mark begins).
+void wake_idle_ps();
 void startm(P* p, bool spinning);
 void handoffp(P* p);
 void preemptone(P* p);
+// preempt_g asks gp, if it is running, to stop at its next safe point
+// (sync flag and SIGURG to its M).
+void preempt_g(G* gp);
+// p_has_work: P pid has goroutines queued (an idle GC worker yields to them).
+bool p_has_work(int pid);
+// for_each_g calls f on every G ever created. REQUIRES: world stopped (or
+// f tolerates Gs changing state).
+template <class F>
+void for_each_g(F&& f);
+// newproc_system starts a runtime goroutine (not counted by num_goroutine,
+// not a deadlock participant of its own).
+void newproc_system(detail::GoEntry entry);
 void timers_init_p(P* p);
 void timers_destroy_p(P* p);
 // run_timers runs p's expired timers; returns the next `when` (0: none).
@@ -303,4 +333,18 @@ inline void release_m(M* m) {
 }
 G* runqsteal(P* p, P* victim, bool steal_next);
 G* globrunqget(P* p, int max);  // REQUIRES: sched lock
+}  // namespace gort::sched
+
+namespace gort::sched {
+template <class F>
+void for_each_g(F&& f) {
+  G* head;
+  {
+    LockGuard g(sched_->allglock);
+    head = sched_->allgs;
+  }
+  // allgs only grows at the head and G structs are never freed while the
+  // runtime runs: walking from a snapshot of the head is safe.
+  for (G* gp = head; gp != nullptr; gp = gp->alllink) f(gp);
+}
 }  // namespace gort::sched

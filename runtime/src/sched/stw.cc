@@ -52,7 +52,14 @@ void stop_the_world(const char* reason) {
   }
   sched_->lock.unlock();
   while (sched_->stopwait.load(std::memory_order_acquire) > 0) {
-    if (sched_->stopnote.tsleep(100 * 1000)) break;
+    if (sched_->stopnote.tsleep(100 * 1000)) {
+      // The last P of the *previous* stop may wake the note after its
+      // stopper already saw the count reach zero and moved on: a wake-up
+      // is a hint, the count is the truth.
+      if (sched_->stopwait.load(std::memory_order_acquire) == 0) break;
+      sched_->stopnote.clear();
+      continue;
+    }
     preemptall();
   }
   GORT_CHECK(sched_->stopwait.load() == 0, "stop_the_world: Ps left running");

@@ -14,13 +14,31 @@
 
 #include "debug/fatal.h"
 #include "sched/proc.h"
+#include "gc/mgc.h"
 #include "sched/runtime2.h"
 
 namespace gort {
 
 using namespace gort::sched;
 
-void enter_syscall() {
+// save_syscall_context records where the caller's frames start and its
+// callee-saved registers: what the GC scans (conservatively) while the
+// goroutine is in the syscall and its thread runs code the GC cannot stop.
+__attribute__((noinline)) static void save_syscall_context(G* gp, void* caller_sp) {
+#if defined(__x86_64__)
+  asm volatile(
+      "movq %%rbx, 0(%0)\n\t"
+      "movq %%rbp, 8(%0)\n\t"
+      "movq %%r12, 16(%0)\n\t"
+      "movq %%r13, 24(%0)\n\t"
+      "movq %%r14, 32(%0)\n\t"
+      "movq %%r15, 40(%0)\n\t" ::"r"(gp->syscall_regs)
+      : "memory");
+#endif
+  gp->syscall_sp = caller_sp;
+}
+
+__attribute__((noinline)) void enter_syscall() {
   M* m = acquire_m();
   if (m == nullptr) return;
   G* gp = m->curg.load(std::memory_order_relaxed);
@@ -28,6 +46,7 @@ void enter_syscall() {
   if (m->locks != 1) debug::fatal("enter_syscall called while holding a runtime lock");
   P* p = m->p;
   gp->syscall_when = nanotime_raw();
+  save_syscall_context(gp, __builtin_frame_address(0));
   p->syscalltick.fetch_add(1, std::memory_order_relaxed);
   set_status(gp, GStatus::kRunning, GStatus::kSyscall);
   p->status.store(PStatus::kSyscall, std::memory_order_release);
@@ -56,6 +75,7 @@ void exit_syscall() {
   if (p != nullptr && p->status.compare_exchange_strong(s, PStatus::kRunning, std::memory_order_acq_rel)) {
     p->m.store(m, std::memory_order_relaxed);
     set_status(gp, GStatus::kSyscall, GStatus::kRunning);
+    if (gc::marking()) gc::wait_scan(gp);
     release_m(m);
     preempt_point();
     return;
@@ -73,6 +93,7 @@ void exit_syscall() {
       np->m.store(m, std::memory_order_relaxed);
       np->status.store(PStatus::kRunning, std::memory_order_release);
       set_status(gp, GStatus::kSyscall, GStatus::kRunning);
+      if (gc::marking()) gc::wait_scan(gp);
       release_m(m);
       return;
     }

@@ -162,7 +162,22 @@ std::size_t page_size() {
   return pg;
 }
 
+namespace {
+// Bytes of stacks handed to goroutines (reserved size; GC statistics).
+std::atomic<std::size_t> g_in_use{0};
+}  // namespace
+
+std::size_t bytes_in_use() { return g_in_use.load(std::memory_order_relaxed); }
+
+static Stack alloc_impl(std::size_t size, int pid);
+
 Stack alloc(std::size_t size, int pid) {
+  Stack s = alloc_impl(size, pid);
+  g_in_use.fetch_add(s.size(), std::memory_order_relaxed);
+  return s;
+}
+
+static Stack alloc_impl(std::size_t size, int pid) {
   size = (size + page_size() - 1) & ~(page_size() - 1);
   n_in_use.fetch_add(1, std::memory_order_relaxed);
   if (pid >= 0 && pid < kMaxP) {
@@ -197,6 +212,7 @@ Stack alloc(std::size_t size, int pid) {
 }
 
 void free(const Stack& s, int pid) {
+  if (s.valid()) g_in_use.fetch_sub(s.size(), std::memory_order_relaxed);
   n_in_use.fetch_sub(1, std::memory_order_relaxed);
   if (pid >= 0 && pid < kMaxP) {
     Cache& c = caches[pid];

@@ -75,5 +75,7 @@ Stats stats();
 
 // page_size is the OS page size.
 std::size_t page_size();
+// bytes_in_use: bytes of stacks currently given to goroutines.
+std::size_t bytes_in_use();
 
 }  // namespace gort::stack
