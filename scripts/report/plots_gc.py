@@ -89,7 +89,8 @@ def percentile_panel(ax, ents):
             ax.scatter([x], [float(np.median(v))], marker=mk, color=F.color(e.impl), s=22, zorder=3,
                        label=label)
     ax.set_xticks(range(len(cols)))
-    ax.set_xticklabels([f"{e.impl}\n{phase} (n={e.n})" for e, phase, _ in cols], fontsize=6.5)
+    short = {"sweep termination": "sweep term.", "mark termination": "mark term.", "stop (Boehm)": "stop"}
+    ax.set_xticklabels([f"{e.impl}\n{short.get(phase, phase)}\nn={e.n}" for e, phase, _ in cols], fontsize=6.5)
     ax.set_yscale("log")
     ax.set_ylabel("STW pause (µs, log)")
     ax.set_title("p50 / p99 / max per phase (no per-pause data stored)", fontsize=9)
