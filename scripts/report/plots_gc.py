@@ -295,7 +295,8 @@ def gc_goal_sweep(run: Run, outdir: str):
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    return F.finish(fig, run, ents, outdir, "gc_goal_sweep", "Heap goal vs GOGC (fixed live heap)")
+    return F.finish(fig, run, ents, outdir, "gc_goal_sweep", "Heap goal vs GOGC (fixed live heap)",
+                    spread="points = median, error bars = min–max over repetitions")
 
 
 def gc_costs(run: Run, outdir: str):
