@@ -293,13 +293,21 @@ TEST_P(ChanTest, DaisyChain) {
     constexpr int kLen = 1000;
     auto first = gort::make_chan<int>();
     gort::chan<int> left = first;
+    // Joined before returning: goroutines still alive when main returns are
+    // discarded with their closures (Go's exit), which LeakSanitizer reports.
+    gort::sync::wait_group wg;
+    wg.add(kLen);
     for (int i = 0; i < kLen; ++i) {
       auto right = gort::make_chan<int>();
-      gort::go([left, right] { left.send(1 + right.recv()); });
+      gort::go([left, right, &wg] {
+        left.send(1 + right.recv());
+        wg.done();
+      });
       left = right;
     }
     left.send(0);
     EXPECT_EQ(first.recv(), kLen);
+    wg.wait();
   });
 }
 

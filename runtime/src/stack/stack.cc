@@ -141,6 +141,11 @@ void unmap_stack_locked(const Stack& s) {
     slab_free->push_back(s);
     return;
   }
+#if defined(GORT_ASAN)
+  // The address range may be mapped again for something else (heap
+  // metadata, another stack): leave no stale frame redzones behind.
+  __asan_unpoison_memory_region(reinterpret_cast<void*>(s.lo), s.size());
+#endif
   munmap(s.map_base, s.map_size);
   n_mapped.fetch_sub(1, std::memory_order_relaxed);
   n_guarded.fetch_sub(1, std::memory_order_relaxed);
