@@ -102,6 +102,14 @@ inline void store_ptr(T** slot, T* v) noexcept {
   *slot = v;
   nopreempt_exit();
 }
+// shade_range greys every heap object a word of [p, p + bytes) points to,
+// while a mark runs (a no-op otherwise). Call it after a bulk copy (memcpy)
+// of memory that may hold GC pointers into GC memory: the copy runs no
+// write barrier. Forwards to the collector's gc::shade_range (mgc.h).
+void shade_range(const void* p, std::size_t bytes) noexcept;
+inline void shade_copied(const void* p, std::size_t bytes) noexcept {
+  if (__builtin_expect(g_wb_enabled.load(std::memory_order_relaxed), false)) shade_range(p, bytes);
+}
 inline void note_slot(const void* slot) noexcept {
   if (__builtin_expect(g_probing.load(std::memory_order_relaxed) != 0, false)) note_ptr_slot(slot);
 }

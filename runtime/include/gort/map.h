@@ -47,15 +47,26 @@
 //   - A slot holds a constructed key and value iff its top-hash is >= kMinTop
 //     or is kEvacXLive/kEvacYLive (copied, not moved, because iterators were
 //     live: they may still read the old key).
-//   - An array no longer reachable from the hmap is freed at once when no
-//     iterator is live, else parked on `retired` until a later write finds
-//     none.
+//   - An array no longer reachable from the hmap (evacuated, cleared) is
+//     simply dropped: the collector frees it once no iterator refers to it.
 //   - kWriting is set for the length of every write; a write or read that
 //     finds it set reports concurrent map use, fatally, as Go does.
 //
-// Memory: NOT YET GC-MANAGED. The hmap is reference-counted and buckets come
-// from gort::lang::lang_alloc (calloc); the GC issue moves both onto the GC
-// heap (see gort/lang_alloc.h).
+// Memory: GC-MANAGED (gort/lang_alloc.h). The hmap, the bucket arrays and
+// the overflow buckets are GC blocks; nothing is reference-counted or freed
+// explicitly. The handle is a gc::ptr to the hmap (so a map inside a GC
+// object is traced, and the handle is trivially destructible); the hmap
+// points to its arrays through gc::ptr, and overflow links are stored with
+// the barrier. Buckets are scanned conservatively whatever K and V are:
+// the overflow link lives in the bucket (Go keeps noscan buckets' overflow
+// buckets alive from a side list instead; not done here). An iterator on a
+// goroutine stack keeps the array it walks alive by the stack scan.
+// Keys and values that are not trivially destructible (std::string) are
+// destroyed by a finalizer on each bucket array (with its overflow chains)
+// once the array is unreachable; erase destroys its entry at once. GC
+// pointers in keys and values must be gc::ptr members (raw pointers are not
+// traced). Hash and Eq must be trivially destructible (the hmap is never
+// destroyed).
 #pragma once
 
 #include <atomic>
@@ -129,31 +140,25 @@ class map {
   };
   static_assert(alignof(bucket) <= 16, "gort::map: key or value over-aligned");
 
-  struct retired_array {
-    bucket* arr;
-    std::size_t n;
-    retired_array* next;
-  };
-
   struct hmap {
-    std::atomic<std::intptr_t> refs{1};
     std::size_t count = 0;
     std::uint8_t B = 0;
     bool writing = false;
     bool same_size_grow = false;
     std::size_t noverflow = 0;
     std::uint64_t seed = 0;
-    bucket* buckets = nullptr;
-    bucket* oldbuckets = nullptr;
+    gc::ptr<bucket> buckets;
+    gc::ptr<bucket> oldbuckets;
     std::size_t nevacuate = 0;
     std::atomic<std::uint32_t> iters{0};
-    retired_array* retired = nullptr;
     std::uint64_t evacuations = 0;
     std::uint64_t grows = 0;
     std::uint64_t clear_seq = 0;  // bumped by clear(): iterators started before it stop
     [[no_unique_address]] Hash hash;
     [[no_unique_address]] Eq eq;
   };
+  static_assert(std::is_trivially_destructible_v<Hash> && std::is_trivially_destructible_v<Eq>,
+                "gort::map: Hash and Eq must be trivially destructible (the map header is a GC object)");
 
  public:
   using key_type = K;
@@ -161,37 +166,35 @@ class map {
 
   // map() is the nil map.
   map() noexcept = default;
-  map(const map& o) noexcept : h_(o.h_) {
-    if (h_) h_->refs.fetch_add(1, std::memory_order_relaxed);
-  }
-  map(map&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  map& operator=(const map& o) noexcept {
-    map tmp(o);
-    std::swap(h_, tmp.h_);
-    return *this;
-  }
+  // Copies share the hmap (Go maps are references); a moved-from map is nil.
+  map(const map& o) noexcept = default;
+  map(map&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+  map& operator=(const map& o) noexcept = default;
   map& operator=(map&& o) noexcept {
-    map tmp(std::move(o));
-    std::swap(h_, tmp.h_);
+    if (this != &o) {
+      h_ = o.h_;
+      o.h_ = nullptr;
+    }
     return *this;
   }
-  ~map() { release(h_); }
+  ~map() = default;  // trivial: maps may live inside GC objects
 
   // make returns an empty, non-nil map with room for about `hint` entries
   // before it grows (Go's make(map[K]V, hint)).
   static map make(std::size_t hint = 0) {
     map m;
-    m.h_ = new hmap;
-    m.h_->seed = fastrand64();
+    hmap* h = ::new (lang::lang_alloc(sizeof(hmap), true)) hmap;
+    m.h_ = gc::ptr<hmap>::from_raw(h);
+    h->seed = fastrand64();
     std::uint8_t B = 0;
     while (map_detail::over_load(hint, B)) B++;
-    m.h_->B = B;
-    if (B > 0) m.h_->buckets = new_array(std::size_t{1} << B);
+    h->B = B;
+    if (B > 0) h->buckets = new_array(std::size_t{1} << B);
     return m;
   }
 
   // is_nil reports whether this is the nil map.
-  bool is_nil() const noexcept { return h_ == nullptr; }
+  bool is_nil() const noexcept { return !h_; }
   // size is len(m).
   std::size_t size() const noexcept { return h_ ? h_->count : 0; }
   bool empty() const noexcept { return size() == 0; }
@@ -199,7 +202,7 @@ class map {
   // find returns a pointer to k's value, or nullptr (v, ok := m[k]). The
   // pointer is valid until the next write to the map.
   V* find(const K& k) const {
-    hmap* h = h_;
+    hmap* h = h_.get();
     if (h == nullptr || h->count == 0) return nullptr;
     if (h->writing) fatal_concurrent("concurrent map read and map write");
     std::uint64_t hash = h->hash(k, h->seed);
@@ -325,12 +328,23 @@ class map {
 
   [[noreturn]] static void fatal_concurrent(const char* what);
 
-  static bucket* new_array(std::size_t n) {
-    return static_cast<bucket*>(lang::lang_alloc(n * sizeof(bucket)));
+  static constexpr bool kFinalize = !std::is_trivially_destructible_v<K> || !std::is_trivially_destructible_v<V>;
+  // new_array returns a zeroed array of n buckets (all kEmptyRest).
+  static gc::ptr<bucket> new_array(std::size_t n) {
+    auto* arr = static_cast<bucket*>(lang::lang_alloc(n * sizeof(bucket), true));
+    if constexpr (kFinalize) {
+      // The finalizer walks every bucket the block has room for: zero the
+      // size-class slack past the 2^B buckets (alloc zeroes only what was
+      // asked for), so it reads as empty buckets with no chain.
+      const std::size_t used = n * sizeof(bucket), all = lang::lang_usable(arr);
+      if (all > used) std::memset(reinterpret_cast<char*>(arr) + used, 0, all - used);
+      lang::lang_finalize(arr, &finalize_array);
+    }
+    return gc::ptr<bucket>::from_raw(arr);
   }
   static bucket* new_overflow_bucket(hmap* h, bucket* b) {
-    auto* ovf = static_cast<bucket*>(lang::lang_alloc(sizeof(bucket)));
-    b->overflow = ovf;
+    auto* ovf = static_cast<bucket*>(lang::lang_alloc(sizeof(bucket), true));
+    gc::detail::store_ptr(&b->overflow, ovf);
     h->noverflow++;
     return ovf;
   }
@@ -342,43 +356,15 @@ class map {
       }
     }
   }
-  // free_array destroys what the array still holds and frees it with its
-  // overflow chains.
-  static void free_array(bucket* arr, std::size_t n) {
-    if (arr == nullptr) return;
+  // finalize_array destroys what a dead array (and its overflow chains)
+  // still holds. Buckets past the array's 2^B (size-class slack, zeroed by
+  // new_array) are empty, with no chain.
+  static void finalize_array(void* block) {
+    auto* arr = static_cast<bucket*>(block);
+    const std::size_t n = lang::lang_usable(block) / sizeof(bucket);
     for (std::size_t j = 0; j < n; j++) {
-      destroy_slots(&arr[j]);
-      for (bucket* o = arr[j].overflow; o != nullptr;) {
-        bucket* nx = o->overflow;
-        destroy_slots(o);
-        lang::lang_free(o);
-        o = nx;
-      }
+      for (bucket* b = &arr[j]; b != nullptr; b = b->overflow) destroy_slots(b);
     }
-    lang::lang_free(arr);
-  }
-  // retire frees arr now if no iterator can see it, else parks it.
-  static void retire(hmap* h, bucket* arr, std::size_t n) {
-    if (h->iters.load(std::memory_order_acquire) == 0) {
-      free_array(arr, n);
-    } else {
-      h->retired = new retired_array{arr, n, h->retired};
-    }
-  }
-  static void free_retired(hmap* h) {
-    while (h->retired != nullptr) {
-      retired_array* r = h->retired;
-      h->retired = r->next;
-      free_array(r->arr, r->n);
-      delete r;
-    }
-  }
-  static void release(hmap* h) {
-    if (h == nullptr || h->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    free_retired(h);
-    if (h->oldbuckets) free_array(h->oldbuckets, noldbuckets(h));
-    free_array(h->buckets, std::size_t{1} << h->B);
-    delete h;
   }
 
   struct write_guard {
@@ -395,7 +381,7 @@ class map {
   void grow_work(hmap* h, std::size_t bucket_index);
   void evacuate(hmap* h, std::size_t oldbucket);
 
-  hmap* h_ = nullptr;
+  gc::ptr<hmap> h_;
 };
 
 // make_map<K,V>(hint) is Go's make(map[K]V, hint).
@@ -425,7 +411,7 @@ void map<K, V, H, E>::fatal_concurrent(const char* what) {
 template <class K, class V, class H, class E>
 V* map<K, V, H, E>::assign(const K& k) {
   using namespace map_detail;
-  hmap* h = h_;
+  hmap* h = h_.get();
   if (h == nullptr) lang::panic_runtime_error("assignment to entry in nil map");
   std::uint64_t hash = h->hash(k, h->seed);
   write_guard guard(h);
@@ -477,7 +463,6 @@ again:
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::hash_grow(hmap* h) {
   using namespace map_detail;
-  if (h->retired != nullptr && h->iters.load(std::memory_order_acquire) == 0) free_retired(h);
   std::uint8_t bigger = over_load(h->count + 1, h->B) ? 1 : 0;
   h->same_size_grow = bigger == 0;
   h->oldbuckets = h->buckets;
@@ -548,10 +533,8 @@ void map<K, V, H, E>::evacuate(hmap* h, std::size_t oldbucket) {
     if (stop > newbit) stop = newbit;
     while (h->nevacuate != stop && evacuated(&h->oldbuckets[h->nevacuate])) h->nevacuate++;
     if (h->nevacuate == newbit) {
-      bucket* old = h->oldbuckets;
-      h->oldbuckets = nullptr;
+      h->oldbuckets = nullptr;  // the collector frees it once no iterator walks it
       h->same_size_grow = false;
-      retire(h, old, newbit);
     }
   }
 }
@@ -559,7 +542,7 @@ void map<K, V, H, E>::evacuate(hmap* h, std::size_t oldbucket) {
 template <class K, class V, class H, class E>
 bool map<K, V, H, E>::erase(const K& k) {
   using namespace map_detail;
-  hmap* h = h_;
+  hmap* h = h_.get();
   if (h == nullptr || h->count == 0) return false;
   std::uint64_t hash = h->hash(k, h->seed);
   write_guard guard(h);
@@ -606,12 +589,10 @@ bool map<K, V, H, E>::erase(const K& k) {
 
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::clear() {
-  hmap* h = h_;
+  hmap* h = h_.get();
   if (h == nullptr) return;
   write_guard guard(h);
-  if (h->oldbuckets) retire(h, h->oldbuckets, noldbuckets(h));
-  if (h->buckets) retire(h, h->buckets, std::size_t{1} << h->B);
-  h->oldbuckets = nullptr;
+  h->oldbuckets = nullptr;  // the old arrays are garbage unless an iterator walks them
   h->same_size_grow = false;
   h->buckets = new_array(std::size_t{1} << h->B);
   h->count = 0;
@@ -624,7 +605,7 @@ void map<K, V, H, E>::clear() {
 template <class K, class V, class H, class E>
 map_stats map<K, V, H, E>::stats() const {
   map_stats s;
-  hmap* h = h_;
+  hmap* h = h_.get();
   if (h == nullptr) return s;
   s.count = h->count;
   s.B = h->B;
@@ -639,7 +620,7 @@ map_stats map<K, V, H, E>::stats() const {
 template <class K, class V, class H, class E>
 std::size_t map<K, V, H, E>::max_chain() const {
   std::size_t best = 0;
-  hmap* h = h_;
+  hmap* h = h_.get();
   if (h == nullptr || h->buckets == nullptr) return 0;
   for (std::size_t j = 0; j < (std::size_t{1} << h->B); j++) {
     std::size_t len = 0;
@@ -651,12 +632,12 @@ std::size_t map<K, V, H, E>::max_chain() const {
 
 template <class K, class V, class H, class E>
 map<K, V, H, E>::iterator::iterator(const map& m) {
-  hmap* h = m.h_;
+  hmap* h = m.h_.get();
   if (h == nullptr || h->count == 0 || h->buckets == nullptr) return;
   m_ = m;
   h->iters.fetch_add(1, std::memory_order_acq_rel);
   started_ = true;
-  buckets_ = h->buckets;
+  buckets_ = h->buckets.get();
   B_ = h->B;
   clear_seq_ = h->clear_seq;
   std::uint64_t r = fastrand64();
@@ -669,7 +650,7 @@ map<K, V, H, E>::iterator::iterator(const map& m) {
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::iterator::next() {
   using namespace map_detail;
-  hmap* h = m_.h_;
+  hmap* h = m_.h_.get();
   if (h->writing) fatal_concurrent("concurrent map iteration and map write");
   if (clear_seq_ != h->clear_seq) {
     // Cleared since we started: nothing we have not produced is left (what

@@ -16,9 +16,24 @@
 // whatever fits in it. grow(n) is slices.Grow. Indexing is bounds-checked
 // and panics with Go's message ("index out of range [5] with length 3").
 //
-// Memory: NOT YET GC-MANAGED. The backing array comes from lang_alloc
-// (gort/lang_alloc.h) behind a small header with an atomic reference count;
-// the last slice referring to it frees it. The GC issue replaces the count.
+// Memory: GC-MANAGED (gort/lang_alloc.h). The backing array is a block of
+// the GC heap, noscan when T holds no pointers (lang::noscan_v), else
+// scanned conservatively; nothing counts references: the array lives while
+// a slice on a goroutine stack, in a reachable GC object or behind a
+// gc::root points into it, and the collector frees it after that. The
+// handle's data pointer is a gc::ptr, so a slice inside a GC object is
+// traced and its stores run the write barrier; the handle itself is
+// trivially destructible (it may live inside GC objects).
+//
+// Elements. T may hold GC pointers through gc::ptr (traced, barriered);
+// raw pointers in elements are not traced. A non-trivially-destructible T
+// (std::string) is supported: the array gets a finalizer that destroys its
+// elements once the collector finds it unreachable (Go has no destructors;
+// this is the closest sound rule in C++). Growth therefore COPIES non-
+// trivially-copyable elements into the new array (the old one may still be
+// shared by other slices; without reference counts we cannot know it is
+// not). Bulk copies of pointer-holding elements (growth, copy()) shade the
+// copied words while a mark runs.
 #pragma once
 
 #include <atomic>
@@ -60,28 +75,23 @@ struct slice_counters {
 slice_counters read_slice_counters() noexcept;
 void note_growslice(std::size_t bytes_copied) noexcept;
 
-// noscan_v<T>: whether Go would put an array of T in a noscan span. We
-// cannot see pointer fields of C++ types, so trivially copyable non-pointer
-// types count as pointer-free; a type may say otherwise with
-// `static constexpr bool gort_noscan = ...;`.
-template <class T, class = void>
-inline constexpr bool noscan_v = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>;
-template <class T>
-inline constexpr bool noscan_v<T, std::void_t<decltype(T::gort_noscan)>> = T::gort_noscan;
+// noscan_v<T> (whether an array of T goes to a noscan block) is in
+// gort/lang_alloc.h.
 
-// slice_array is the header in front of a backing array.
-struct slice_array {
-  std::atomic<std::intptr_t> refs;
-  std::size_t cap;
-};
-inline constexpr std::size_t kSliceHeader = 16;
-static_assert(sizeof(slice_array) <= kSliceHeader);
+// elem_finalizer<T> destroys the elements of a dead backing array (every
+// element the block has room for was constructed: see new_array).
+template <class T>
+void elem_finalizer(void* block) {
+  T* p = static_cast<T*>(block);
+  const std::size_t n = lang_usable(block) / sizeof(T);
+  for (std::size_t i = 0; i < n; i++) p[i].~T();
+}
 }  // namespace lang
 
 // slice<T> is Go's []T.
 template <class T>
 class slice {
-  static_assert(alignof(T) <= lang::kSliceHeader, "gort::slice: over-aligned element type");
+  static_assert(alignof(T) <= 16, "gort::slice: over-aligned element type");
 
  public:
   using value_type = T;
@@ -94,31 +104,29 @@ class slice {
     if (init.size() == 0) return;
     *this = with_cap(init.size(), init.size());
     std::size_t i = 0;
-    for (const T& v : init) ptr_[i++] = v;
+    T* p = ptr_.get();
+    for (const T& v : init) p[i++] = v;
   }
-  slice(const slice& o) noexcept : arr_(o.arr_), ptr_(o.ptr_), len_(o.len_), cap_(o.cap_) { ref(arr_); }
-  slice(slice&& o) noexcept
-      : arr_(std::exchange(o.arr_, nullptr)),
-        ptr_(std::exchange(o.ptr_, nullptr)),
-        len_(std::exchange(o.len_, 0)),
-        cap_(std::exchange(o.cap_, 0)) {}
-  slice& operator=(const slice& o) noexcept {
-    slice tmp(o);
-    swap(tmp);
-    return *this;
-  }
+  // Copies share the array (the gc::ptr copy runs the barrier).
+  slice(const slice& o) noexcept = default;
+  // A moved-from slice is nil.
+  slice(slice&& o) noexcept : ptr_(o.ptr_), len_(o.len_), cap_(o.cap_) { o.reset(); }
+  slice& operator=(const slice& o) noexcept = default;
   slice& operator=(slice&& o) noexcept {
-    slice tmp(std::move(o));
-    swap(tmp);
+    if (this != &o) {
+      ptr_ = o.ptr_;
+      len_ = o.len_;
+      cap_ = o.cap_;
+      o.reset();
+    }
     return *this;
   }
-  ~slice() { unref(arr_); }
+  ~slice() = default;  // trivial: slices may live inside GC objects
 
   void swap(slice& o) noexcept {
-    std::swap(arr_, o.arr_);
-    std::swap(ptr_, o.ptr_);
-    std::swap(len_, o.len_);
-    std::swap(cap_, o.cap_);
+    slice tmp(*this);
+    *this = o;
+    o = tmp;
   }
 
   // make is Go's make([]T, len, cap). Panics on len < 0 or cap < len.
@@ -128,19 +136,19 @@ class slice {
     return with_cap(static_cast<std::size_t>(len), static_cast<std::size_t>(cap));
   }
 
-  bool is_nil() const noexcept { return ptr_ == nullptr; }
+  bool is_nil() const noexcept { return !ptr_; }
   std::size_t size() const noexcept { return len_; }
   std::size_t len() const noexcept { return len_; }
   std::size_t cap() const noexcept { return cap_; }
   bool empty() const noexcept { return len_ == 0; }
-  T* data() const noexcept { return ptr_; }
-  T* begin() const noexcept { return ptr_; }
-  T* end() const noexcept { return ptr_ + len_; }
+  T* data() const noexcept { return ptr_.get(); }
+  T* begin() const noexcept { return ptr_.get(); }
+  T* end() const noexcept { return ptr_.get() + len_; }
 
   // operator[] is s[i], bounds-checked (a panic, not UB).
   T& operator[](std::size_t i) const {
     if (__builtin_expect(i >= len_, 0)) lang::panic_index(static_cast<std::int64_t>(i), static_cast<std::int64_t>(len_));
-    return ptr_[i];
+    return ptr_.get()[i];
   }
 
   // sub(lo, hi) is s[lo:hi]; it may extend up to the capacity, as in Go.
@@ -164,18 +172,29 @@ class slice {
 
   // append adds v in place (s = append(s, v)).
   void append(const T& v) {
+    // v may be an element of our old array: it stays valid across growth
+    // (the reference keeps the array alive; nothing frees it).
     if (__builtin_expect(len_ == cap_, 0)) grow_to(len_ + 1);
-    ptr_[len_++] = v;
+    ptr_.get()[len_++] = v;
   }
   void append(T&& v) {
     if (__builtin_expect(len_ == cap_, 0)) grow_to(len_ + 1);
-    ptr_[len_++] = std::move(v);
+    ptr_.get()[len_++] = std::move(v);
   }
   // append_slice adds all of o (s = append(s, o...)); o may alias s.
   void append_slice(const slice& o) {
-    slice keep(o);  // o's array stays alive even if growth drops ours
+    slice keep(o);  // o's window stays valid (and its array alive) across growth
     if (len_ + keep.len_ > cap_) grow_to(len_ + keep.len_);
-    for (std::size_t i = 0; i < keep.len_; i++) ptr_[len_ + i] = keep.ptr_[i];
+    T* d = ptr_.get() + len_;
+    const T* src = keep.ptr_.get();
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      if (keep.len_) {
+        std::memmove(static_cast<void*>(d), static_cast<const void*>(src), keep.len_ * sizeof(T));
+        if constexpr (!lang::noscan_v<T>) gc::detail::shade_copied(d, keep.len_ * sizeof(T));
+      }
+    } else {
+      for (std::size_t i = 0; i < keep.len_; i++) d[i] = src[i];
+    }
     len_ += keep.len_;
   }
 
@@ -190,47 +209,47 @@ class slice {
   }
 
  private:
-  static void ref(lang::slice_array* a) noexcept {
-    if (a) a->refs.fetch_add(1, std::memory_order_relaxed);
+  void reset() noexcept {
+    ptr_ = nullptr;
+    len_ = 0;
+    cap_ = 0;
   }
-  static void unref(lang::slice_array* a) noexcept {
-    if (a == nullptr || a->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // new_array returns a zeroed GC array of cap values (cap == 0: the
+  // zero-size block, non-null).
+  static T* new_array(std::size_t cap) {
+    if (cap > (std::size_t{1} << 47) / sizeof(T)) lang::panic_makeslice_cap();
+    std::size_t bytes = cap * sizeof(T);
+    // Blocks below 32 bytes are only 8-byte aligned.
+    if constexpr (alignof(T) > 8) {
+      if (bytes != 0 && bytes < 32) bytes = 32;
+    }
+    T* p = static_cast<T*>(lang::lang_alloc(bytes, !lang::noscan_v<T>));
+    if (cap == 0) return p;
+    constexpr bool kConstruct = !(std::is_trivially_default_constructible_v<T> && std::is_trivially_copyable_v<T>);
     if constexpr (!std::is_trivially_destructible_v<T>) {
-      T* p = elems(a);
-      for (std::size_t i = 0; i < a->cap; i++) p[i].~T();
+      // Construct every element the block has room for, so the finalizer
+      // can destroy them all without knowing the capacity.
+      const std::size_t n = lang::lang_usable(p) / sizeof(T);
+      for (std::size_t i = 0; i < n; i++) ::new (static_cast<void*>(p + i)) T();
+      lang::lang_finalize(p, &lang::elem_finalizer<T>);
+    } else if constexpr (kConstruct) {
+      for (std::size_t i = 0; i < cap; i++) ::new (static_cast<void*>(p + i)) T();
     }
-    lang::lang_free(a);
-  }
-  static T* elems(lang::slice_array* a) noexcept {
-    return std::launder(reinterpret_cast<T*>(reinterpret_cast<char*>(a) + lang::kSliceHeader));
-  }
-  // new_array allocates a zeroed array of cap values with one reference.
-  static lang::slice_array* new_array(std::size_t cap) {
-    if (cap > (SIZE_MAX - lang::kSliceHeader) / sizeof(T)) lang::panic_makeslice_cap();
-    void* mem = lang::lang_alloc(lang::kSliceHeader + cap * sizeof(T));
-    auto* a = ::new (mem) lang::slice_array{{1}, cap};
-    if constexpr (!(std::is_trivially_default_constructible_v<T> && std::is_trivially_copyable_v<T>)) {
-      T* p = reinterpret_cast<T*>(reinterpret_cast<char*>(a) + lang::kSliceHeader);
-      for (std::size_t i = 0; i < cap; i++) ::new (p + i) T();
-    }
-    return a;
+    return p;
   }
   static slice with_cap(std::size_t len, std::size_t cap) {
     slice s;
-    if (cap == 0 && len == 0) {
-      // make([]T, 0) is not nil: give it a zero-capacity array.
-      s.arr_ = new_array(0);
-    } else {
-      s.arr_ = new_array(cap);
-    }
-    s.ptr_ = elems(s.arr_);
+    // make([]T, 0) is not nil: a zero-capacity array.
+    s.ptr_ = gc::ptr<T>::from_raw(new_array(cap));
     s.len_ = len;
     s.cap_ = cap;
     return s;
   }
   slice window(std::size_t lo, std::size_t hi, std::size_t max) const {
     slice s(*this);
-    s.ptr_ = ptr_ + lo;
+    // As Go's compiler does: a result with no capacity keeps the base
+    // pointer, so it never points one past the array (into a neighbour).
+    if (max - lo != 0) s.ptr_ = gc::ptr<T>::from_raw(ptr_.get() + lo);
     s.len_ = hi - lo;
     s.cap_ = max - lo;
     return s;
@@ -240,24 +259,23 @@ class slice {
   void grow_to(std::size_t need) {
     auto newcap = static_cast<std::size_t>(lang::growslice_cap(
         static_cast<std::int64_t>(need), static_cast<std::int64_t>(cap_), sizeof(T), lang::noscan_v<T>));
-    lang::slice_array* a = new_array(newcap);
-    T* p = elems(a);
+    T* p = new_array(newcap);
+    const T* old = ptr_.get();
     if constexpr (std::is_trivially_copyable_v<T>) {
-      if (len_) std::memcpy(static_cast<void*>(p), static_cast<const void*>(ptr_), len_ * sizeof(T));
-    } else if (arr_ != nullptr && arr_->refs.load(std::memory_order_acquire) == 1) {
-      for (std::size_t i = 0; i < len_; i++) p[i] = std::move(ptr_[i]);  // no one else sees them
+      if (len_) {
+        std::memcpy(static_cast<void*>(p), static_cast<const void*>(old), len_ * sizeof(T));
+        if constexpr (!lang::noscan_v<T>) gc::detail::shade_copied(p, len_ * sizeof(T));
+      }
     } else {
-      for (std::size_t i = 0; i < len_; i++) p[i] = ptr_[i];
+      // Copy, never move: other slices may still share the old array.
+      for (std::size_t i = 0; i < len_; i++) p[i] = old[i];
     }
     lang::note_growslice(len_ * sizeof(T));
-    unref(arr_);
-    arr_ = a;
-    ptr_ = p;
+    ptr_ = gc::ptr<T>::from_raw(p);
     cap_ = newcap;
   }
 
-  lang::slice_array* arr_ = nullptr;
-  T* ptr_ = nullptr;
+  gc::ptr<T> ptr_;
   std::size_t len_ = 0;
   std::size_t cap_ = 0;
 };
@@ -289,6 +307,7 @@ std::size_t copy(const slice<T>& dst, const slice<T>& src) {
   if (n == 0 || dst.data() == src.data()) return n;
   if constexpr (std::is_trivially_copyable_v<T>) {
     std::memmove(static_cast<void*>(dst.data()), static_cast<const void*>(src.data()), n * sizeof(T));
+    if constexpr (!lang::noscan_v<T>) gc::detail::shade_copied(dst.data(), n * sizeof(T));
   } else if (dst.data() < src.data()) {
     for (std::size_t i = 0; i < n; i++) dst.data()[i] = src.data()[i];
   } else {

@@ -36,17 +36,27 @@
 // another route; gort::map).
 //
 // Iteration starts at a random table and a random slot offset in each
-// table. An iterator keeps the tables it has yet to visit alive (tables are
-// reference counted: the directory holds one reference, each iterator one
-// per table it will visit). When a table is replaced (grown, split, cleared)
-// while an iterator still holds it, the entries are copied, not moved, and
+// table. An iterator keeps the tables it has yet to visit alive (it lists
+// them in a GC array; each table counts the iterators yet to visit it).
+// When a table is replaced (grown, split, cleared) while an iterator still
+// has it to visit, the entries are copied, not moved, and
 // the iterator walks the old table, looking each key up in the current map:
 // keys deleted since are skipped and updated values are seen, as Go
 // requires; entries added during iteration may or may not be visited.
 //
-// Memory: tables and groups come from gort::lang::lang_alloc, the seam the
-// GC port switches (gort/lang_alloc.h); NOT YET GC-MANAGED. Unlike gort::map
-// there is no concurrent-misuse detector yet.
+// Memory: GC-MANAGED (gort/lang_alloc.h). The header, its directory, the
+// tables and their group arrays are GC blocks; nothing is reference-counted
+// or freed explicitly: a replaced table is dropped from the directory and
+// the collector frees it once no iterator lists it. The handle is a gc::ptr
+// to the header (traced inside GC objects, trivially destructible); every
+// pointer stored between the blocks runs the write barrier. Group arrays
+// are noscan when K and V hold no pointers (lang::noscan_v; groups have no
+// internal links), else scanned conservatively. Keys and values that are
+// not trivially destructible (std::string) are destroyed by a finalizer on
+// the group array once it is unreachable (erase destroys its entry at
+// once). GC pointers in keys and values must be gc::ptr members. Hash and Eq
+// must be trivially destructible. Unlike gort::map there is no concurrent-
+// misuse detector yet.
 #pragma once
 
 #include <algorithm>
@@ -58,7 +68,6 @@
 #include <new>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "gort/hash.h"
 #include "gort/lang_alloc.h"
@@ -119,67 +128,71 @@ class swiss_map {
   static_assert(alignof(group) <= 16, "gort::swiss_map: key or value over-aligned");
 
   struct table {
-    std::atomic<std::intptr_t> refs{1};
+    std::atomic<std::intptr_t> iters{0};  // iterators yet to visit this table
     std::size_t ngroups = 0;  // power of two
     std::size_t used = 0;
     std::size_t tombstones = 0;
     std::size_t growth_left = 0;
     unsigned local_depth = 0;
     bool retired = false;  // replaced in the directory; only iterators hold it
-    group* groups = nullptr;
+    gc::ptr<group> groups;
     std::size_t slots() const { return ngroups * N; }
   };
 
   struct header {
-    std::atomic<std::intptr_t> refs{1};
     std::size_t count = 0;
     std::uint64_t seed = 0;
     unsigned global_depth = 0;
-    std::vector<table*> dir;
+    gc::ptr<table*> dir;  // 2^global_depth entries (a GC block, scanned)
+    std::size_t dir_size() const { return std::size_t{1} << global_depth; }
     std::uint64_t rehashes = 0;
     [[no_unique_address]] Hash hash;
     [[no_unique_address]] Eq eq;
   };
+  static_assert(std::is_trivially_destructible_v<Hash> && std::is_trivially_destructible_v<Eq>,
+                "gort::swiss_map: Hash and Eq must be trivially destructible (the header is a GC object)");
+  static constexpr bool kScan = !lang::noscan_v<K> || !lang::noscan_v<V>;
+  static constexpr bool kFinalize = !std::is_trivially_destructible_v<K> || !std::is_trivially_destructible_v<V>;
 
  public:
   using key_type = K;
   using mapped_type = V;
 
   swiss_map() noexcept = default;
-  swiss_map(const swiss_map& o) noexcept : h_(o.h_) {
-    if (h_) h_->refs.fetch_add(1, std::memory_order_relaxed);
-  }
-  swiss_map(swiss_map&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  // Copies share the header (Go maps are references); a moved-from map is nil.
+  swiss_map(const swiss_map& o) noexcept = default;
+  swiss_map(swiss_map&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
   swiss_map& operator=(swiss_map o) noexcept {
-    std::swap(h_, o.h_);
+    h_ = o.h_;
     return *this;
   }
-  ~swiss_map() { release(h_); }
+  ~swiss_map() = default;  // trivial: maps may live inside GC objects
 
   // make returns an empty, non-nil map with room for about `hint` entries.
   static swiss_map make(std::size_t hint = 0) {
     swiss_map m;
-    m.h_ = new header;
-    m.h_->seed = fastrand64();
+    header* h = ::new (lang::lang_alloc(sizeof(header), true)) header;
+    m.h_ = gc::ptr<header>::from_raw(h);
+    h->seed = fastrand64();
     std::size_t per = swiss_detail::kMaxTableSlots * 7 / 8;
     unsigned depth = 0;
     while ((hint >> depth) > per) depth++;
     std::size_t each = hint >> depth;
     std::size_t ng = 1;
     while (ng * N * 7 / 8 < each) ng *= 2;
-    m.h_->global_depth = depth;
-    m.h_->dir.resize(std::size_t{1} << depth);
-    for (auto& t : m.h_->dir) t = new_table(ng, depth);
+    h->global_depth = depth;
+    h->dir = new_dir(h->dir_size());
+    for (std::size_t j = 0; j < h->dir_size(); j++) set_dir(h, j, new_table(ng, depth));
     return m;
   }
 
-  bool is_nil() const noexcept { return h_ == nullptr; }
+  bool is_nil() const noexcept { return !h_; }
   std::size_t size() const noexcept { return h_ ? h_->count : 0; }
   bool empty() const noexcept { return size() == 0; }
 
   // find returns a pointer to k's value or nullptr; valid until the next write.
   V* find(const K& k) const {
-    header* h = h_;
+    header* h = h_.get();
     if (h == nullptr || h->count == 0) return nullptr;
     std::uint64_t hash = h->hash(k, h->seed);
     slot* s = find_in(h, table_of(h, hash), k, hash);
@@ -195,7 +208,7 @@ class swiss_map {
 
   // erase deletes k; returns whether it was present (a no-op on nil).
   bool erase(const K& k) {
-    header* h = h_;
+    header* h = h_.get();
     if (h == nullptr || h->count == 0) return false;
     std::uint64_t hash = h->hash(k, h->seed);
     table* t = table_of(h, hash);
@@ -225,13 +238,13 @@ class swiss_map {
 
   // clear removes every entry (Go 1.21's clear(m)).
   void clear() {
-    header* h = h_;
+    header* h = h_.get();
     if (h == nullptr) return;
-    for (std::size_t i = 0; i < h->dir.size();) {
+    for (std::size_t i = 0; i < h->dir_size();) {
       table* t = h->dir[i];
       std::size_t span = std::size_t{1} << (h->global_depth - t->local_depth);
       table* fresh = new_table(t->ngroups, t->local_depth);
-      for (std::size_t j = i; j < i + span; j++) h->dir[j] = fresh;
+      for (std::size_t j = i; j < i + span; j++) set_dir(h, j, fresh);
       retire(t);
       i += span;
     }
@@ -241,11 +254,12 @@ class swiss_map {
 
   swiss_stats stats() const {
     swiss_stats s;
-    if (h_ == nullptr) return s;
-    s.count = h_->count;
-    s.global_depth = h_->global_depth;
-    s.rehashes = h_->rehashes;
-    for_each_table(h_, [&](table* t) {
+    header* h = h_.get();
+    if (h == nullptr) return s;
+    s.count = h->count;
+    s.global_depth = h->global_depth;
+    s.rehashes = h->rehashes;
+    for_each_table(h, [&](table* t) {
       s.tables++;
       s.slots += t->slots();
       s.tombstones += t->tombstones;
@@ -258,7 +272,8 @@ class swiss_map {
    public:
     iterator(iterator&& o) noexcept
         : m_(std::move(o.m_)),
-          tables_(std::move(o.tables_)),
+          tables_(o.tables_),
+          ntables_(std::exchange(o.ntables_, 0)),
           ti_(o.ti_),
           j_(o.j_),
           off_(o.off_),
@@ -267,7 +282,7 @@ class swiss_map {
     iterator(const iterator&) = delete;
     iterator& operator=(const iterator&) = delete;
     ~iterator() {
-      for (std::size_t i = ti_; i < tables_.size(); i++) unref(tables_[i]);
+      for (std::size_t i = ti_; i < ntables_; i++) unref(tables_[i]);
     }
     std::pair<const K&, V&> operator*() const { return {*k_, *v_}; }
     iterator& operator++() {
@@ -280,21 +295,27 @@ class swiss_map {
    private:
     friend class swiss_map;
     explicit iterator(const swiss_map& m) : m_(m) {
-      if (m_.h_ == nullptr || m_.h_->count == 0) return;
-      for_each_table(m_.h_, [&](table* t) {
-        t->refs.fetch_add(1, std::memory_order_relaxed);
-        tables_.push_back(t);
-      });
+      header* h = m_.h_.get();
+      if (h == nullptr || h->count == 0) return;
+      std::size_t n = 0;
+      for_each_table(h, [&](table*) { n++; });
+      // The list is a GC block, so the tables it names stay alive while
+      // this iterator (on a goroutine stack) does.
+      tables_ = gc::ptr<table*>::from_raw(static_cast<table**>(lang::lang_alloc(n * sizeof(table*), true)));
       std::uint64_t r = fastrand64();
       // A random rotation of the table order and a random slot offset.
-      std::size_t rot = r % tables_.size();
-      std::rotate(tables_.begin(), tables_.begin() + static_cast<std::ptrdiff_t>(rot), tables_.end());
+      std::size_t rot = r % n, i = 0;
+      for_each_table(h, [&](table* t) {
+        t->iters.fetch_add(1, std::memory_order_relaxed);
+        gc::detail::store_ptr(&tables_[(i++ + n - rot) % n], t);
+      });
+      ntables_ = n;
       off_ = static_cast<std::size_t>(r >> 32);
       next();
     }
     void next() {
       k_ = nullptr;
-      while (ti_ < tables_.size()) {
+      while (ti_ < ntables_) {
         table* t = tables_[ti_];
         std::size_t n = t->slots();
         while (j_ < n) {
@@ -311,7 +332,7 @@ class swiss_map {
           }
           // The table was replaced since the iterator started: the key's
           // current entry, if it still has one, is in the live map.
-          header* h = m_.h_;
+          header* h = m_.h_.get();
           std::uint64_t hash = h->hash(sl->k, h->seed);
           if (slot* cur = find_in(h, table_of(h, hash), sl->k, hash)) {
             k_ = &cur->k;
@@ -326,7 +347,8 @@ class swiss_map {
     }
 
     swiss_map m_;
-    std::vector<table*> tables_;
+    gc::ptr<table*> tables_;
+    std::size_t ntables_ = 0;
     std::size_t ti_ = 0;
     std::size_t j_ = 0;
     std::size_t off_ = 0;
@@ -342,45 +364,51 @@ class swiss_map {
     return h->global_depth == 0 ? h->dir[0] : h->dir[hash >> (64 - h->global_depth)];
   }
 
+  static gc::ptr<table*> new_dir(std::size_t n) {
+    return gc::ptr<table*>::from_raw(static_cast<table**>(lang::lang_alloc(n * sizeof(table*), true)));
+  }
+  static void set_dir(header* h, std::size_t j, table* t) { gc::detail::store_ptr(&h->dir[j], t); }
+
   static table* new_table(std::size_t ngroups, unsigned depth) {
-    auto* t = new table;
+    auto* t = ::new (lang::lang_alloc(sizeof(table), true)) table;
     t->ngroups = ngroups;
     t->local_depth = depth;
     t->growth_left = ngroups * N * 7 / 8;
-    t->groups = static_cast<group*>(lang::lang_alloc(ngroups * sizeof(group)));
-    for (std::size_t i = 0; i < ngroups; i++) t->groups[i].ctrl = swiss_detail::kLsb * swiss_detail::kEmpty;
+    auto* groups = static_cast<group*>(lang::lang_alloc(ngroups * sizeof(group), kScan));
+    std::size_t init = ngroups;
+    if constexpr (kFinalize) {
+      // The finalizer walks every group of the block (size-class slack
+      // included), so all of them must read as empty.
+      init = lang::lang_usable(groups) / sizeof(group);
+      lang::lang_finalize(groups, &finalize_groups);
+    }
+    for (std::size_t i = 0; i < init; i++) groups[i].ctrl = swiss_detail::kLsb * swiss_detail::kEmpty;
+    t->groups = gc::ptr<group>::from_raw(groups);
     return t;
   }
-  static void free_table(table* t) {
-    for (std::size_t i = 0; i < t->ngroups; i++) {
-      group& g = t->groups[i];
+  // finalize_groups destroys the entries still in a dead group array (a
+  // table moved away from keeps its moved-from entries, destroyed here).
+  static void finalize_groups(void* block) {
+    auto* groups = static_cast<group*>(block);
+    const std::size_t n = lang::lang_usable(block) / sizeof(group);
+    for (std::size_t i = 0; i < n; i++) {
+      group& g = groups[i];
       for (std::uint64_t m = swiss_detail::match_full(g.ctrl); m; m = swiss_detail::drop_first(m))
         g.at(swiss_detail::first(m))->~slot();
     }
-    lang::lang_free(t->groups);
-    delete t;
   }
-  static void unref(table* t) {
-    if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free_table(t);
-  }
-  // retire drops the directory's reference to a table it no longer lists.
-  static void retire(table* t) {
-    t->retired = true;
-    unref(t);
-  }
+  static void unref(table* t) { t->iters.fetch_sub(1, std::memory_order_acq_rel); }
+  // retire marks a table the directory no longer lists (only iterators may
+  // still hold it; the collector frees it after them).
+  static void retire(table* t) { t->retired = true; }
   template <class F>
   static void for_each_table(header* h, F&& f) {
-    for (std::size_t i = 0; i < h->dir.size();) {
+    for (std::size_t i = 0; i < h->dir_size();) {
       table* t = h->dir[i];
       std::size_t span = std::size_t{1} << (h->global_depth - t->local_depth);
-      f(t);  // may free t (release)
+      f(t);
       i += span;
     }
-  }
-  static void release(header* h) {
-    if (h == nullptr || h->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    for_each_table(h, [](table* t) { unref(t); });
-    delete h;
   }
 
   static slot* find_in(header* h, table* t, const K& k, std::uint64_t hash) {
@@ -417,7 +445,7 @@ class swiss_map {
   }
 
   V* assign(const K& k) {
-    header* h = h_;
+    header* h = h_.get();
     if (h == nullptr) lang::panic_runtime_error("assignment to entry in nil map");
     std::uint64_t hash = h->hash(k, h->seed);
     for (;;) {
@@ -475,19 +503,23 @@ class swiss_map {
   // split in two by the next hash bit.
   void rebuild(header* h, table* t) {
     h->rehashes++;
-    bool copy = t->refs.load(std::memory_order_acquire) > 1;  // an iterator walks it
+    bool copy = t->iters.load(std::memory_order_acquire) > 0;  // an iterator walks it
     std::size_t first = dir_first(h, t);
     std::size_t span = std::size_t{1} << (h->global_depth - t->local_depth);
     if (t->tombstones * 3 >= t->slots() || t->slots() < swiss_detail::kMaxTableSlots) {
       std::size_t ng = t->tombstones * 3 >= t->slots() ? t->ngroups : t->ngroups * 2;
       table* nt = new_table(ng, t->local_depth);
       move_all(h, t, copy, [&](std::uint64_t) { return nt; });
-      for (std::size_t j = first; j < first + span; j++) h->dir[j] = nt;
+      for (std::size_t j = first; j < first + span; j++) set_dir(h, j, nt);
     } else {
       if (t->local_depth == h->global_depth) {
-        std::vector<table*> d(h->dir.size() * 2);
-        for (std::size_t j = 0; j < h->dir.size(); j++) d[2 * j] = d[2 * j + 1] = h->dir[j];
-        h->dir.swap(d);
+        const std::size_t old = h->dir_size();
+        gc::ptr<table*> d = new_dir(old * 2);
+        for (std::size_t j = 0; j < old; j++) {
+          gc::detail::store_ptr(&d[2 * j], h->dir[j]);
+          gc::detail::store_ptr(&d[2 * j + 1], h->dir[j]);
+        }
+        h->dir = d;
         h->global_depth++;
         first *= 2;
         span *= 2;
@@ -496,13 +528,13 @@ class swiss_map {
       table* lo = new_table(t->ngroups, t->local_depth + 1);
       table* hi = new_table(t->ngroups, t->local_depth + 1);
       move_all(h, t, copy, [&](std::uint64_t hash) { return (hash >> bit) & 1 ? hi : lo; });
-      for (std::size_t j = first; j < first + span / 2; j++) h->dir[j] = lo;
-      for (std::size_t j = first + span / 2; j < first + span; j++) h->dir[j] = hi;
+      for (std::size_t j = first; j < first + span / 2; j++) set_dir(h, j, lo);
+      for (std::size_t j = first + span / 2; j < first + span; j++) set_dir(h, j, hi);
     }
     retire(t);
   }
   static std::size_t dir_first(header* h, table* t) {
-    for (std::size_t j = 0; j < h->dir.size(); j++)
+    for (std::size_t j = 0; j < h->dir_size(); j++)
       if (h->dir[j] == t) return j;
     return 0;
   }
@@ -523,7 +555,7 @@ class swiss_map {
     }
   }
 
-  header* h_ = nullptr;
+  gc::ptr<header> h_;
 };
 
 template <class K, class V, class Hash = hasher<K>, class Eq = std::equal_to<K>>

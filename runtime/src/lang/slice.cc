@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "gc/mgc.h"
 #include "gort/slice.h"
 #include "lang/panic.h"
 #include "mem/sizeclasses.h"
@@ -82,3 +83,9 @@ void note_growslice(std::size_t bytes_copied) noexcept {
 }
 
 }  // namespace gort::lang
+
+namespace gort::gc::detail {
+// The public face of gc::shade_range (gort/gc.h), for bulk copies in
+// header-only code (slice growth, copy(), map and Swiss-map rebuilds).
+void shade_range(const void* p, std::size_t bytes) noexcept { ::gort::gc::shade_range(p, bytes); }
+}  // namespace gort::gc::detail
