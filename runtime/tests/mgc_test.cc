@@ -126,24 +126,31 @@ TEST(Gc, ReachableGraphSurvivesAndUnreachableHeapShrinks) {
     // Built, checked and dropped on goroutines of their own, so no stale
     // copy of a pointer into the tree lingers on main's stack (stacks are
     // scanned conservatively).
-    gort::gc::root<Node> root;
+    // 64 separate trees, so that one stale word somewhere (the scan is
+    // conservative) can keep one tree, not the whole assertion, alive.
+    constexpr int kTrees = 64;
+    auto* roots = new gort::gc::root<Node>[kTrees];
     auto done = gort::make_chan<std::uint64_t>();
-    gort::go([&root, done] {
+    gort::go([roots, done] {
       std::uint64_t id = 0;
-      root = build_tree(12, &id);  // 8191 nodes
+      for (int i = 0; i < kTrees; i++) roots[i] = build_tree(7, &id);  // 255 nodes each
       done.send(0);
     });
     done.recv();
     churn(200000);
     gort::gc::collect();
-    gort::go([&root, done] { done.send(check_tree(root.get())); });
-    EXPECT_EQ(done.recv(), 8191u);
+    gort::go([roots, done] {
+      std::uint64_t n = 0;
+      for (int i = 0; i < kTrees; i++) n += check_tree(roots[i].get());
+      done.send(n);
+    });
+    EXPECT_EQ(done.recv(), kTrees * 255u);
     const auto before = gort::gc::read_mem_stats();
-    root = ptr<Node>();
+    delete[] roots;
     gort::gc::collect();
     gort::gc::collect();
     const auto after = gort::gc::read_mem_stats();
-    EXPECT_GT(after.frees, before.frees + 8000) << "the dropped tree was not freed";
+    EXPECT_GE(after.frees, before.frees + kTrees * 255 * 8 / 10) << "the dropped trees were not freed";
     EXPECT_LT(after.heap_alloc, before.heap_alloc);
   });
 }
@@ -176,6 +183,10 @@ TEST(Gc, ParkedGoroutineStackIsARoot) {
 // the collector must stop it (asynchronous preemption saves its registers
 // on its stack) to scan it.
 TEST(Gc, RunningGoroutineRegistersAreRoots) {
+#if defined(GORT_TSAN)
+  GTEST_SKIP() << "needs asynchronous preemption, which TSan builds turn off: a goroutine in a loop "
+                  "without calls can then never be stopped for its stack scan (as in Go before 1.14)";
+#endif
   gort::testing::Watchdog wd("RunningGoroutineRegistersAreRoots");
   gort::run(
       [] {
@@ -259,6 +270,10 @@ TEST(Gc, ConcurrentRewiringUnderCheckmark) {
         for (int i = 0; i < kSlots; i++) table[i] = gort::make<Node>(i);
         std::atomic<bool> stop{false};
         std::atomic<std::uint64_t> bad{0}, ops{0};
+        // The mutators share the graph, so they take turns on it (racing on
+        // it would be a data race, in Go as here); what runs concurrently
+        // with them is the collector.
+        gort::sync::mutex graph;
         gort::sync::wait_group wg;
         wg.add(kMutators);
         for (int m = 0; m < kMutators; m++) {
@@ -267,6 +282,7 @@ TEST(Gc, ConcurrentRewiringUnderCheckmark) {
             std::uint64_t next = 1'000'000ull * (m + 1);
             while (!stop.load(std::memory_order_relaxed)) {
               const int a = static_cast<int>(rng() % kSlots), b = static_cast<int>(rng() % kSlots);
+              gort::sync::lock_guard lk(graph);
               Node* na = table[a].get();
               switch (rng() % 4) {
                 case 0:  // replace a slot with a fresh subtree
@@ -316,6 +332,10 @@ TEST(Gc, ConcurrentRewiringUnderCheckmark) {
 // no cycle overshoots by half (the start of a cycle waits for the
 // controller to be scheduled, which a loaded machine can delay).
 void check_pacing(int gogc) {
+#if defined(GORT_TSAN) || defined(GORT_ASAN)
+  GTEST_SKIP() << "pacing compares marking speed with allocation speed, which sanitizer instrumentation "
+                  "distorts (and TSan builds have no asynchronous preemption); checked in the release build";
+#endif
   gort::testing::Watchdog wd("check_pacing");
   gort::run(
       [gogc] {

@@ -15,7 +15,6 @@
 #include "gc/mgcstate.h"
 #include "mem/arena.h"
 #include "mem/span.h"
-#include "sync/sema.h"
 
 namespace gort::gc {
 
@@ -25,7 +24,7 @@ struct Finalizers {
   sched::Lock lock;
   std::unordered_map<std::uintptr_t, void (*)(void*)> records;
   std::vector<std::pair<std::uintptr_t, void (*)(void*)>> queue;
-  std::atomic<std::uint32_t> sema{0};
+  Parker parker;
   std::atomic<std::uint64_t> run{0};
 };
 Finalizers* g_fin = new Finalizers();  // leaked: finalizer state outlives every run()
@@ -91,13 +90,12 @@ void wake_finalizer_goroutine() {
     sched::LockGuard g(g_fin->lock);
     any = !g_fin->queue.empty();
   }
-  if (any) sync_detail::semrelease(&g_fin->sema, false);
+  if (any) g_fin->parker.wake();
 }
 
 void finalizer_goroutine() {
   for (;;) {
-    sync_detail::semacquire(&g_fin->sema, false, sched::WaitReason::kFinalizerWait);
-    if (g_state.shutting_down.load(std::memory_order_acquire)) return;
+    g_fin->parker.wait(sched::WaitReason::kFinalizerWait);
     for (;;) {
       std::pair<std::uintptr_t, void (*)(void*)> job;
       {
@@ -118,11 +116,9 @@ void finalizer_goroutine() {
 
 std::uint64_t finalizers_run() noexcept { return g_fin->run.load(std::memory_order_relaxed); }
 
-void finalizers_shutdown() { sync_detail::semrelease(&g_fin->sema, false); }
-
 void finalizers_reset() {
-  // A new run(): the semaphore's old waiter is gone with the old runtime.
-  g_fin->sema.store(0, std::memory_order_relaxed);
+  // A new run(): the parked goroutine is gone with the old runtime.
+  g_fin->parker.reset();
 }
 
 }  // namespace gort::gc

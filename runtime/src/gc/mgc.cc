@@ -67,7 +67,6 @@
 #include "sched/runtime2.h"
 #include "sched/timer.h"
 #include "stack/stack.h"
-#include "sync/sema.h"
 
 namespace gort::gc {
 
@@ -79,7 +78,7 @@ std::atomic<bool> g_assist_pending{false};
 
 namespace {
 
-std::atomic<std::uint32_t> g_sweep_sema{0};
+Parker g_sweep;
 
 // The controller's wait for the end of mark: parked, woken by the marker
 // that runs out of work (maybe_signal_done) or by a timer (a safety net for
@@ -123,7 +122,7 @@ void request_cycle(bool forced) {
   if (forced) g_state.forced_requests.fetch_add(1, std::memory_order_acq_rel);
   bool f = false;
   if (g_state.requested.compare_exchange_strong(f, true, std::memory_order_acq_rel)) {
-    sync_detail::semrelease(&g_state.req_sema, false);
+    g_state.req.wake();
   }
 }
 
@@ -172,6 +171,27 @@ bool mark_complete() {
 
 // run_cycle runs one whole collection on the controller goroutine.
 }  // namespace
+
+void Parker::wait(sched::WaitReason reason) { sched::gopark(&Parker::park, this, reason); }
+
+bool Parker::park(sched::G* gp, void* self) {
+  auto* p = static_cast<Parker*>(self);
+  p->g_.store(gp, std::memory_order_seq_cst);
+  if (p->pending_.exchange(false, std::memory_order_seq_cst)) {
+    // Woken before we parked: stay awake, unless the waker already took us
+    // (then it readies us).
+    return p->g_.exchange(nullptr, std::memory_order_seq_cst) == nullptr;
+  }
+  return true;
+}
+
+void Parker::wake() noexcept {
+  pending_.store(true, std::memory_order_seq_cst);
+  if (sched::G* gp = g_.exchange(nullptr, std::memory_order_seq_cst)) {
+    pending_.store(false, std::memory_order_relaxed);
+    sched::goready(gp);
+  }
+}
 
 void wake_controller() noexcept {
   if (sched::G* gp = g_ctl_parked.exchange(nullptr, std::memory_order_seq_cst)) sched::goready(gp);
@@ -356,7 +376,7 @@ void run_cycle(bool forced) {
   sched::start_the_world();
 
   if (k.gctrace) print_gctrace(r, stw1, static_cast<std::uint64_t>(mark_wall), stw2, assist, ded + frac, idle);
-  sync_detail::semrelease(&g_sweep_sema, false);
+  g_sweep.wake();
   wake_finalizer_goroutine();
 }
 
@@ -378,14 +398,19 @@ void wake_waiters() {
 void controller() {
   sched::getg()->gc_noscan = true;
   for (;;) {
-    sync_detail::semacquire(&g_state.req_sema, false, sched::WaitReason::kForceGCIdle);
-    if (g_state.shutting_down.load(std::memory_order_acquire)) {
+    g_state.req.wait(sched::WaitReason::kForceGCIdle);
+    // in_cycle and shutting_down are a Dekker pair with shutdown_for_run:
+    // either it sees us in a cycle and waits, or we see it and stop.
+    g_state.in_cycle.store(true, std::memory_order_seq_cst);
+    if (g_state.shutting_down.load(std::memory_order_seq_cst)) {
+      g_state.in_cycle.store(false, std::memory_order_seq_cst);
       wake_waiters();
       return;
     }
     g_state.requested.store(false, std::memory_order_release);
     const bool forced = g_state.forced_requests.exchange(0, std::memory_order_acq_rel) > 0;
     if (forced || heap_live_now() >= g_state.pacer.trigger()) run_cycle(forced);
+    g_state.in_cycle.store(false, std::memory_order_seq_cst);
     wake_waiters();
   }
 }
@@ -393,7 +418,7 @@ void controller() {
 void bg_sweeper() {
   sched::getg()->gc_noscan = true;
   for (;;) {
-    sync_detail::semacquire(&g_sweep_sema, false, sched::WaitReason::kGCWorkerIdle);
+    g_sweep.wait(sched::WaitReason::kGCWorkerIdle);
     if (g_state.shutting_down.load(std::memory_order_acquire)) return;
     int n = 0;
     while (mem::sweep_one()) {
@@ -452,9 +477,11 @@ void init_for_run() {
   g_state.phase.store(GcPhase::kOff);
   g_state.requested.store(false);
   g_state.forced_requests.store(0);
-  g_state.req_sema.store(0);
+  g_state.req.reset();
   g_state.shutting_down.store(false);
-  g_sweep_sema.store(0);
+  g_state.in_cycle.store(false);
+  g_ctl_parked.store(nullptr);
+  g_sweep.reset();
   g_state.pacer.set_gogc(k.gogc);
   g_state.pacer.set_memory_limit(k.gomemlimit < 0 ? INT64_MAX : k.gomemlimit);
   g_state.limiter.reset();
@@ -476,15 +503,14 @@ void start_goroutines() {
 
 void shutdown_for_run() {
   // No new cycle; let one in progress finish (a mark is never abandoned).
-  g_state.shutting_down.store(true, std::memory_order_release);
-  while (g_state.phase.load(std::memory_order_acquire) != GcPhase::kOff) gort::sleep_ns(50'000);
+  g_state.shutting_down.store(true, std::memory_order_seq_cst);
+  while (g_state.in_cycle.load(std::memory_order_seq_cst)) gort::sleep_ns(50'000);
   g_state.running = false;
   // Wake the runtime goroutines parked on semaphores so they leave the
   // semaphore tables (keyed by these static addresses, which outlive this
   // run) before the runtime that owns their Gs goes away.
-  sync_detail::semrelease(&g_state.req_sema, false);
-  sync_detail::semrelease(&g_sweep_sema, false);
-  finalizers_shutdown();
+  // The runtime goroutines stay parked (on Parkers, which no global table
+  // remembers): they are discarded with this run.
 }
 
 void register_worker(Worker* w) { g_all_workers->push_back(w); }

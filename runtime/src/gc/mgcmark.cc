@@ -37,7 +37,6 @@
 #include "mem/span.h"
 #include "sched/proc.h"
 #include "sched/runtime2.h"
-#include "sync/sema.h"
 
 namespace gort::gc {
 
@@ -273,6 +272,9 @@ ScanResult try_scan_stack(G* gp, Work& w) {
     }
     return ScanResult::kDone;
   }
+  // Not preemptible while holding gcscan: gp's M may be spinning in
+  // wait_scan for us, and a stop-the-world would wait for that M forever.
+  sched::NoPreempt np;
   gp->gcscan.store(1, std::memory_order_seq_cst);
   const GStatus st = gp->status.load(std::memory_order_seq_cst);
   if (st == GStatus::kRunning) {
@@ -670,8 +672,12 @@ void assist_if_owed() {
     owed -= static_cast<std::int64_t>(scanned);
     // Out of grey objects with debt left: wait for the background workers
     // to earn credit (or the mark to end), yielding the P meanwhile — Go's
-    // assist queue. Only the CPU limiter lets debt go unpaid.
-    while (owed > 0 && g_state.blacken.load(std::memory_order_acquire) && !g_state.limiter.limiting()) {
+    // assist queue. The wait is bounded (2 ms per allocation that owes), so
+    // a marker that cannot run soon cannot stall the program; what is left
+    // then is forgiven, as it is when the CPU limiter engages.
+    const std::int64_t wait_until = t0 + 2'000'000;
+    while (owed > 0 && g_state.blacken.load(std::memory_order_acquire) && !g_state.limiter.limiting() &&
+           sched::nanotime_raw() < wait_until) {
       gort::gosched();
       std::int64_t c = g_state.assist_credit.load(std::memory_order_relaxed);
       const std::int64_t take = std::min(c, owed);

@@ -37,6 +37,26 @@ struct alignas(64) PState {
   std::atomic<std::int64_t> frac_start{0};  // when the running fractional worker began (0: none)
 };
 
+// Parker parks one runtime goroutine until woken (a binary semaphore with
+// spurious wake-ups allowed: the woken goroutine re-checks its condition).
+// Unlike the sync semaphores it keeps no global table entry, so a parked
+// goroutine can be discarded with its runtime at exit. wake() may be called
+// from anywhere goready may (with runtime locks held, off a P).
+class Parker {
+ public:
+  void wait(sched::WaitReason reason);
+  void wake() noexcept;
+  void reset() noexcept {
+    g_.store(nullptr);
+    pending_.store(false);
+  }
+
+ private:
+  static bool park(sched::G* gp, void* self);
+  std::atomic<sched::G*> g_{nullptr};
+  std::atomic<bool> pending_{false};
+};
+
 // Worker is a background mark worker goroutine (Go's gcBgMarkWorker).
 struct Worker {
   sched::G* g = nullptr;
@@ -56,14 +76,15 @@ struct State {
   Pacer pacer;
   CpuLimiter limiter;
 
-  // Cycle requests: the controller goroutine parks on req_sema.
-  std::atomic<std::uint32_t> req_sema{0};
+  // Cycle requests: the controller goroutine parks on req.
+  Parker req;
   std::atomic<bool> requested{false};
   std::atomic<int> forced_requests{0};
   // collect() waiters (guarded by wait_lock).
   sched::Lock wait_lock;
   sched::G* waiters = nullptr;               // linked through G::schedlink
   std::atomic<bool> shutting_down{false};
+  std::atomic<bool> in_cycle{false};         // the controller is running a cycle
 
   // Mark.
   std::atomic<bool> blacken{false};          // workers and assists may mark
@@ -176,7 +197,6 @@ void wake_finalizer_goroutine();
 std::uint64_t finalizers_run() noexcept;
 void finalizer_goroutine();
 void finalizers_reset();
-void finalizers_shutdown();  // wake the finalizer goroutine to exit (end of run())
 
 // mstats.cc
 enum class PauseKind { kSweepTerm, kMarkTerm };
