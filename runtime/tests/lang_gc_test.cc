@@ -150,8 +150,10 @@ TEST(LangGC, ContainersReachableOnlyFromAGcObjectSurvive) {
       gort::gc::collect();
     }
     check(root.as_ptr(), kN);
-    // Collections ran while the goroutines grew the containers.
-    EXPECT_GE(gort::gc::read_metrics().cycles - c0, 6u);
+    // Collections ran while the goroutines grew the containers (at least the
+    // three forced ones; more triggered by allocation when the build is not
+    // slowed by a sanitizer).
+    EXPECT_GE(gort::gc::read_metrics().cycles - c0, 3u);
     // A sub-slice (an interior pointer) keeps the whole array.
     gort::slice<ptr<Node>> tail = root->nodes.sub(kN - 10);
     root->nodes = gort::slice<ptr<Node>>();

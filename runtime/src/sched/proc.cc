@@ -245,12 +245,20 @@ static void newm(P* p, bool spinning) {
   M* m = allocm();
   m->nextp = p;
   m->spinning = spinning;
-  {
-    LockGuard g(sched_->lock);
-    m->id = sched_->mcount++;
-    m->alllink = sched_->allm;
-    sched_->allm = m;
+  // The thread is created under the sched lock: shutdown_ms reads allm and
+  // each M's thread handle after taking that lock, so it never sees an M
+  // whose pthread_create has not finished writing m->thread.
+  LockGuard g(sched_->lock);
+  if (sched_->exiting.load(std::memory_order_acquire)) {
+    // Exiting: shutdown_ms has taken (or will take) its snapshot of allm,
+    // and an M started now would run on past free_runtime.
+    delete m;
+    if (spinning) sched_->nmspinning.fetch_sub(1, std::memory_order_relaxed);
+    return;
   }
+  m->id = sched_->mcount++;
+  m->alllink = sched_->allm;
+  sched_->allm = m;
   sched_->ms_running_threads.fetch_add(1, std::memory_order_relaxed);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -934,7 +942,9 @@ static void newproc_queue(M* m, G* gp) {
     LockGuard g(sched_->lock);
     globrunqput(gp);
   }
-  wakep();
+  // Runtime goroutines (the GC's) park as soon as they run: no need to
+  // start an M for them.
+  if (!gp->system) wakep();
 }
 
 }  // namespace gort::sched
@@ -1043,8 +1053,8 @@ void goready(G* gp) {
 // main_exited starts the shutdown: every M leaves its loop at its next
 // schedule; running goroutines are asked to stop.
 void main_exited() {
+  LockGuard g(sched_->lock);  // newm checks the flag under this lock
   sched_->exiting.store(true, std::memory_order_release);
-  LockGuard g(sched_->lock);
   for (M* m = sched_->midle; m != nullptr; m = m->schedlink) m->park.wakeup();
   for (M* m = sched_->allm; m != nullptr; m = m->alllink) {
     if (m->lockedg != nullptr) m->park.wakeup();
@@ -1058,7 +1068,12 @@ void main_exited() {
 void shutdown_ms() {
   std::int64_t deadline = nanotime_raw() + 2000LL * 1000 * 1000;
   bool abandoned = false;
-  for (M* m = sched_->allm; m != nullptr; m = m->alllink) {
+  M* allm;
+  {
+    LockGuard g(sched_->lock);  // pairs with newm (see there)
+    allm = sched_->allm;
+  }
+  for (M* m = allm; m != nullptr; m = m->alllink) {
     if (m->is_m0) continue;
     for (;;) {
       if (m->exited.load(std::memory_order_acquire)) {
