@@ -56,8 +56,13 @@ inline constexpr bool noscan_v<T, std::void_t<decltype(T::gort_noscan)>> = T::go
 
 // lang_alloc returns `bytes` of zeroed GC memory aligned to 16 bytes when
 // bytes >= 32 (8 below), like Go's mallocgc with needzero. Out of range
-// sizes panic, as in Go.
-inline void* lang_alloc(std::size_t bytes, bool scan) { return mem::alloc(bytes, scan); }
+// sizes panic, as in Go. The whole size-class slot is requested (and so
+// zeroed and, under ASan, addressable): containers use the slack (slice
+// capacity rounded to the class, finalizers walking every bucket slot).
+inline void* lang_alloc(std::size_t bytes, bool scan) {
+  constexpr std::size_t kHuge = std::size_t{1} << 46;  // leave out-of-range sizes to alloc's panic
+  return mem::alloc(bytes == 0 || bytes >= kHuge ? bytes : mem::rounded_size(bytes), scan);
+}
 
 // lang_usable returns how many bytes the block holding p really has (its
 // size class); 0 for the zero-size block. Only the bytes asked for are

@@ -4,6 +4,10 @@
 #include "debug/fatal.h"
 #include "mem/sysmem.h"
 
+#if defined(GORT_ASAN)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace gort::mem {
 
 // 4 Mi entries * 8 B = 32 MiB of zero-initialised BSS: only the pages that
@@ -27,6 +31,13 @@ std::uintptr_t reserve_arenas(std::size_t bytes) {
     sys::unmap(p, bytes);
     return 0;  // beyond the 48-bit index: treat as exhausted
   }
+#if defined(GORT_ASAN)
+  // The GC heap is mmap'ed, so LeakSanitizer would not look inside it: malloc
+  // blocks owned by GC objects (a std::string in a gort::map, destroyed by a
+  // finalizer when the collector frees the map) would read as leaked. Its
+  // readable parts are a root region.
+  __lsan_register_root_region(p, bytes);
+#endif
   for (std::uintptr_t a = base; a < base + bytes; a += kArenaBytes) {
     auto* ha = static_cast<HeapArena*>(sys::alloc_metadata(sizeof(HeapArena)));
     g_arena_index[a >> kArenaShift].store(ha, std::memory_order_release);

@@ -15,6 +15,10 @@ class BitWriter {
   // put appends the low `n` (<= 64) bits of v.
   void put(std::uint64_t v, unsigned n) {
     while (n > 0) {
+      if (w_ == nullptr) {
+        unsigned b;
+        w_ = ptrbits_of(block_, &b);
+      }
       const unsigned room = 64 - bit_;
       const unsigned take = n < room ? n : room;
       const std::uint64_t mask = take == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << take) - 1);
@@ -39,14 +43,10 @@ class BitWriter {
       r.store((r.load(std::memory_order_relaxed) & ~accmask_) | acc_, std::memory_order_relaxed);
     }
     // Next 512-byte block; an object may run into the next arena, whose
-    // bitmap lives in that arena's record.
+    // bitmap lives in that arena's record (looked up when next written: an
+    // object ending at an arena's end may have no arena after it).
     block_ += 512;
-    if ((block_ & (kArenaBytes - 1)) == 0) {
-      unsigned b;
-      w_ = ptrbits_of(block_, &b);
-    } else {
-      ++w_;
-    }
+    w_ = (block_ & (kArenaBytes - 1)) == 0 ? nullptr : w_ + 1;
     bit_ = 0;
     acc_ = 0;
     accmask_ = 0;

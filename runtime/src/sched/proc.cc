@@ -46,6 +46,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
+
+#if defined(GORT_ASAN)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "debug/fatal.h"
 #include "debug/knobs.h"
@@ -1108,6 +1113,18 @@ void free_runtime() {
     if (st == GStatus::kRunnable && gp->sp == nullptr && gp->entry.destroy != nullptr) {
       gp->entry.destroy(gp->entry.arg);  // never started: release its closure
     }
+#if defined(GORT_ASAN)
+    if (st != GStatus::kDead && gp->sp != nullptr && gp->stk.valid()) {
+      // A goroutine discarded mid-run (Go's exit semantics) still owns what
+      // its frames and closure hold. Keep it, and make its stack a root, so
+      // LeakSanitizer does not report those blocks as leaks of the program.
+      static std::vector<G*>* discarded = new std::vector<G*>();
+      discarded->push_back(gp);
+      __lsan_register_root_region(reinterpret_cast<void*>(gp->stk.lo), gp->stk.size());
+      gp = next;
+      continue;
+    }
+#endif
     if (st != GStatus::kDead) san::g_destroyed(gp);
     if (gp->stk.valid()) stack::free(gp->stk, -1);
     delete gp;
