@@ -1,4 +1,5 @@
-// main.cc — the gort-bench command line: topology, list, run, compare, report.
+// main.cc — the gort-bench command line: topology, list, run, compare, report,
+// build-go-twins.
 //
 // Parsing is CLI11's; every parse error (unknown flag or subcommand, bad
 // value, missing argument) is one line on stderr and exit status 2. The
@@ -33,7 +34,8 @@ int topology_command(bool as_json) {
   return 0;
 }
 
-int list_command(const std::string& filter, const std::string& registry_opt, const std::string& bench_dir_opt) {
+int list_command(const std::string& filter, const std::string& registry_opt, const std::string& bench_dir_opt,
+                 const std::string& go_twins) {
   std::regex re;
   try {
     re = std::regex(filter.empty() ? ".*" : filter, std::regex::ECMAScript);
@@ -59,7 +61,9 @@ int list_command(const std::string& filter, const std::string& registry_opt, con
     std::string impls, suites;
     for (const auto& i : s.impls) impls += (impls.empty() ? "" : ",") + i;
     for (const auto& i : s.suites) suites += (suites.empty() ? "" : ",") + i;
-    std::string go = !s.has_go() ? "no" : (fs::exists(src + "/" + s.go_dir) ? "yes" : "planned");
+    std::string go = !s.has_go() ? "no"
+                     : !go_twins.empty() ? (::access((go_twins + "/" + go_twin_file_name(s.go_dir)).c_str(), X_OK) == 0 ? "yes" : "missing")
+                     : (fs::exists(src + "/" + s.go_dir) ? "yes" : "planned");
     std::string bin = !s.has_cxx() ? "-" : s.binary + (::access((bench_dir + "/" + s.binary).c_str(), X_OK) == 0 ? "" : " (not built)");
     std::printf("%-28s %-8s %-6s %-26s %-12s %-8s %s\n", s.name.c_str(), s.subsystem.c_str(),
                 s.claim ? std::to_string(*s.claim).c_str() : "-", impls.c_str(), suites.c_str(), go.c_str(), bin.c_str());
@@ -75,7 +79,7 @@ int report_command(const std::vector<std::string>& dirs) {
   std::string src = build_info::kSourceDir;
   std::string script = src + "/scripts/report/report.py";
   if (::access(script.c_str(), R_OK) != 0) {
-    std::fprintf(stderr, "gort-bench report: %s does not exist yet (the reports issue provides it)\n", script.c_str());
+    std::fprintf(stderr, "gort-bench report: no %s here (report from a checkout of the repository)\n", script.c_str());
     return 2;
   }
   for (const auto& d : dirs) {
@@ -98,6 +102,9 @@ int report_command(const std::vector<std::string>& dirs) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The paths a bundle's run wrapper fills in may be given again after it:
+  // the last one counts.
+  constexpr CLI::MultiOptionPolicy kLast = CLI::MultiOptionPolicy::TakeLast;
   CLI::App app{"gort-bench: benchmark and characterize libgort against Go and OS threads"};
   app.require_subcommand(1);
 
@@ -108,8 +115,10 @@ int main(int argc, char** argv) {
   std::string list_filter, registry, bench_dir;
   auto* list = app.add_subcommand("list", "benchmarks in the registry");
   list->add_option("--filter", list_filter, "regular expression on benchmark names");
-  list->add_option("--registry", registry, "registry file (default harness/benchmarks.json)");
-  list->add_option("--bench-dir", bench_dir, "where the gort_bench_* binaries are");
+  list->add_option("--registry", registry, "registry file (default harness/benchmarks.json)")->multi_option_policy(kLast);
+  list->add_option("--bench-dir", bench_dir, "where the gort_bench_* binaries are")->multi_option_policy(kLast);
+  std::string list_go_twins;
+  list->add_option("--go-twins", list_go_twins, "prebuilt Go twins (see run --go-twins)")->multi_option_policy(kLast);
 
   RunOptions ro;
   bool go_flag = false, no_go_flag = false;
@@ -126,8 +135,12 @@ int main(int argc, char** argv) {
   run->add_option("--out", ro.out, "results root (default results/)");
   run->add_flag("--dry-run", ro.dry_run, "print the plan, run nothing");
   run->add_option("--timeout", ro.timeout_s, "seconds per benchmark process");
-  run->add_option("--registry", ro.registry, "registry file (default harness/benchmarks.json)");
-  run->add_option("--bench-dir", ro.bench_dir, "where the gort_bench_* binaries are");
+  run->add_option("--registry", ro.registry, "registry file (default harness/benchmarks.json)")->multi_option_policy(kLast);
+  run->add_option("--bench-dir", ro.bench_dir, "where the gort_bench_* binaries are")->multi_option_policy(kLast);
+  run->add_option("--go-twins", ro.go_twins, "prebuilt Go twin test binaries and go-version.txt (build-go-twins); no Go toolchain needed")
+      ->multi_option_policy(kLast);
+  run->add_option("--bundle-manifest", ro.bundle_manifest, "a bundle's manifest.json: git commit and build recorded from it")
+      ->multi_option_policy(kLast);
   run->add_flag("--quiet", ro.quiet, "no progress lines");
 
   CompareOptions co;
@@ -138,14 +151,22 @@ int main(int argc, char** argv) {
   cmp->add_option("--impl", co.impl, "with --vs: compare this impl ...");
   cmp->add_option("--vs", co.vs, "... against this one, inside RUN_A");
 
+  std::string twins_dir, twins_registry;
+  auto* twins = app.add_subcommand("build-go-twins", "compile every Go twin into DIR for run --go-twins");
+  twins->add_option("DIR", twins_dir, "output directory")->required();
+  twins->add_option("--registry", twins_registry, "registry file (default harness/benchmarks.json)");
+
   std::vector<std::string> report_dirs;
   auto* rep = app.add_subcommand("report", "render plots and the report of run directories");
   rep->add_option("RUN_DIR", report_dirs, "run directories")->required();
 
   if (argc > 1 && argv[1][0] != '-') {
     std::string sub = argv[1];
-    if (sub != "topology" && sub != "list" && sub != "run" && sub != "compare" && sub != "report") {
-      std::fprintf(stderr, "gort-bench: unknown subcommand '%s' (expected topology, list, run, compare or report)\n",
+    if (sub != "topology" && sub != "list" && sub != "run" && sub != "compare" && sub != "report" &&
+        sub != "build-go-twins") {
+      std::fprintf(stderr,
+                   "gort-bench: unknown subcommand '%s' (expected topology, list, run, compare, report or "
+                   "build-go-twins)\n",
                    sub.c_str());
       return 2;
     }
@@ -168,7 +189,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (*topo) return topology_command(topo_json);
-  if (*list) return list_command(list_filter, registry, bench_dir);
+  if (*list) return list_command(list_filter, registry, bench_dir, list_go_twins);
+  if (*twins) return build_go_twins_command(twins_dir, twins_registry);
   if (*run) {
     ro.go = go_flag ? 1 : (no_go_flag ? 0 : -1);
     for (int i = 0; i < argc; i++) ro.argv.push_back(argv[i]);

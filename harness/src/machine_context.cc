@@ -218,12 +218,19 @@ json machine_context(const ContextOptions& opts) {
     ctx["cxx_flags"] = build_info::kCxxFlags;
     ctx["build_type"] = build_info::kBuildType;
     ctx["debug_build"] = build_info::is_debug();
-    std::string src = opts.source_dir.empty() ? build_info::kSourceDir : opts.source_dir;
-    std::string commit = command_output({"git", "-C", src, "rev-parse", "HEAD"});
-    ctx["git_commit"] = commit.empty() ? json(nullptr) : json(commit);
-    std::string dirty = command_output({"sh", "-c", "git -C '" + src + "' status --porcelain --untracked-files=no | head -1"});
-    ctx["git_dirty"] = !dirty.empty();
-    std::string gov = command_output({build_info::go_binary(), "version"});
+    if (opts.bundle.is_object()) {
+      // A bundle runs away from its tree: what it was built from is in its manifest.
+      ctx["git_commit"] = opts.bundle.value("commit", json(nullptr));
+      ctx["git_dirty"] = opts.bundle.value("dirty", json(nullptr));
+      ctx["bundle"] = opts.bundle;
+    } else {
+      std::string src = opts.source_dir.empty() ? build_info::kSourceDir : opts.source_dir;
+      std::string commit = command_output({"git", "-C", src, "rev-parse", "HEAD"});
+      ctx["git_commit"] = commit.empty() ? json(nullptr) : json(commit);
+      std::string dirty = command_output({"sh", "-c", "git -C '" + src + "' status --porcelain --untracked-files=no | head -1"});
+      ctx["git_dirty"] = commit.empty() ? json(nullptr) : json(!dirty.empty());
+    }
+    std::string gov = opts.go_version.empty() ? command_output({build_info::go_binary(), "version"}) : opts.go_version;
     ctx["go_version"] = gov.empty() ? json(nullptr) : json(gov);
   }
   return ctx;

@@ -316,19 +316,19 @@ std::vector<std::pair<std::string, std::string>> go_env() {
           {"GOTELEMETRY", "off"},      {"CGO_ENABLED", "0"}};
 }
 
-// build_go_twin compiles a Go benchmark package into a test binary.
-bool build_go_twin(const std::string& go, const std::string& dir, const std::string& logs,
-                   std::string* exe, std::string* why) {
-  std::string outdir = std::string(build_info::kBinaryDir) + "/go/bin";
+// build_go_twin compiles the Go benchmark package src/go_dir into
+// outdir/go_twin_file_name(go_dir); its build log goes to logs/.
+bool build_go_twin(const std::string& go, const std::string& src, const std::string& go_dir,
+                   const std::string& outdir, const std::string& logs, std::string* exe, std::string* why) {
   std::error_code ec;
   fs::create_directories(outdir, ec);
   fs::create_directories(std::string(build_info::kBinaryDir) + "/go/home", ec);
-  *exe = outdir + "/" + safe_name(dir) + ".test";
+  *exe = outdir + "/" + go_twin_file_name(go_dir);
   ChildSpec c;
   c.argv = {go, "test", "-c", "-o", *exe, "."};
   c.env = go_env();
-  c.cwd = dir;
-  std::string log = logs + "/go-build-" + safe_name(dir) + ".log";
+  c.cwd = src + "/" + go_dir;
+  std::string log = logs + "/go-build-" + safe_name(go_dir) + ".log";
   c.stdout_path = log;
   c.stderr_path = log + ".err";
   c.timeout_s = 600;
@@ -336,10 +336,21 @@ bool build_go_twin(const std::string& go, const std::string& dir, const std::str
   if (r.interrupted) return false;
   if (!r.ok()) {
     std::string msg = first_line(read_file(log + ".err"));
-    *why = "Go twin in " + dir + " does not build (" + r.describe() + (msg.empty() ? "" : ": " + msg) + ")";
+    *why = "Go twin in " + go_dir + " does not build (" + r.describe() + (msg.empty() ? "" : ": " + msg) + ")";
     return false;
   }
   return true;
+}
+
+// go_twin_skip_reason says why go_dir's twin cannot run ("" when it can):
+// with prebuilt twins, its binary must be in that directory; otherwise its
+// package must exist in the source tree (it is compiled later).
+std::string go_twin_skip_reason(const RunOptions& o, const std::string& src, const std::string& go_dir) {
+  if (!o.go_twins.empty()) {
+    std::string exe = o.go_twins + "/" + go_twin_file_name(go_dir);
+    return ::access(exe.c_str(), X_OK) == 0 ? "" : "no prebuilt Go twin " + exe;
+  }
+  return fs::exists(src + "/" + go_dir) ? "" : "Go twin directory " + go_dir + " does not exist yet";
 }
 
 // list_instances asks a Google Benchmark binary for the instance names its
@@ -403,8 +414,28 @@ int run_impl(const RunOptions& o) {
   if (plan.specs.empty())
     throw BadInput{"--filter '" + o.filter + "' matches no benchmark of the " + o.suite +
                    " suite (see gort-bench list)"};
+  // Prebuilt twins replace the toolchain; the bundle manifest the git tree.
+  std::string prebuilt_go_version;
+  if (!o.go_twins.empty()) {
+    if (!fs::is_directory(o.go_twins)) throw BadInput{"--go-twins '" + o.go_twins + "': no such directory"};
+    prebuilt_go_version = first_line(read_file(o.go_twins + "/" + kGoVersionFile));
+    if (prebuilt_go_version.empty())
+      throw BadInput{"--go-twins '" + o.go_twins + "': no " + kGoVersionFile +
+                     " there (the `go version` line of the toolchain that built the twins)"};
+  }
+  json bundle;
+  if (!o.bundle_manifest.empty()) {
+    std::string text = read_file(o.bundle_manifest);
+    try {
+      bundle = json::parse(text);
+    } catch (const json::exception&) {
+    }
+    if (!bundle.is_object())
+      throw BadInput{"--bundle-manifest '" + o.bundle_manifest + "': " +
+                     (text.empty() ? "cannot read it" : "not a JSON object")};
+  }
   std::string go = build_info::go_binary();
-  bool have_go = ::access(go.c_str(), X_OK) == 0;
+  bool have_go = !o.go_twins.empty() || ::access(go.c_str(), X_OK) == 0;
   if (o.go == 1 && !have_go)
     throw BadInput{"--go: no Go toolchain (looked for $GORT_GO, go on PATH, " + std::string(build_info::kGoFallback) + ")"};
   bool use_go = o.go != 0 && have_go;
@@ -492,7 +523,7 @@ int run_impl(const RunOptions& o) {
       std::ostringstream q;
       if (u.quota > 0) q << u.quota;
       else q << "none";
-      bool present = u.go ? (use_go && fs::exists(src + "/" + u.spec->go_dir))
+      bool present = u.go ? (use_go && go_twin_skip_reason(o, src, u.spec->go_dir).empty())
                           : ::access(u.exe.c_str(), X_OK) == 0;
       std::printf("  %-28s %-4s procs=%-7s quota=%-5s %s%s\n", u.spec->name.c_str(), u.go ? "go" : "c++",
                   (u.procs ? std::to_string(u.procs) + "(" + u.rule + ")" : std::string("default")).c_str(), q.str().c_str(),
@@ -511,6 +542,8 @@ int run_impl(const RunOptions& o) {
   std::string logs = dir.path() + "/logs";
 
   ContextOptions copts;
+  copts.go_version = prebuilt_go_version;
+  copts.bundle = bundle;
   json context = machine_context(copts);
   if (swept) context["stale_cgroups_removed"] = swept;
 
@@ -525,14 +558,16 @@ int run_impl(const RunOptions& o) {
         skip(u.spec, "go", have_go ? "--no-go" : "no Go toolchain here");
         continue;
       }
-      std::string gdir = src + "/" + u.spec->go_dir;
-      if (!fs::exists(gdir)) {
-        skip(u.spec, "go", "Go twin directory " + u.spec->go_dir + " does not exist yet");
+      const std::string& gdir = u.spec->go_dir;
+      if (std::string why = go_twin_skip_reason(o, src, gdir); !why.empty()) {
+        skip(u.spec, "go", why);
         continue;
       }
-      if (!go_exe.count(gdir)) {
+      if (!o.go_twins.empty()) {
+        go_exe[gdir] = o.go_twins + "/" + go_twin_file_name(gdir);
+      } else if (!go_exe.count(gdir)) {
         std::string exe, why;
-        if (!build_go_twin(go, gdir, logs, &exe, &why)) {
+        if (!build_go_twin(go, src, gdir, std::string(build_info::kBinaryDir) + "/go/bin", logs, &exe, &why)) {
           if (interrupted()) break;
           go_exe[gdir] = "";
           skip(u.spec, "go", why);
@@ -613,8 +648,14 @@ int run_impl(const RunOptions& o) {
         c.argv = {u.exe, "-test.run=^$", "-test.bench=" + u.spec->go_bench, "-test.count=1",
                   "-test.benchtime=" + u.spec->benchtime, "-test.benchmem"};
         if (u.procs > 0) c.argv.push_back("-test.cpu=" + std::to_string(u.procs));
-        c.cwd = src + "/" + u.spec->go_dir;
-        for (const auto& kv : go_env()) c.env.push_back(kv);
+        // A prebuilt twin runs where it lies, with the caller's environment
+        // (the toolchain's is for building); a local one in its package.
+        if (!o.go_twins.empty()) {
+          c.cwd = o.go_twins;
+        } else {
+          c.cwd = src + "/" + u.spec->go_dir;
+          for (const auto& kv : go_env()) c.env.push_back(kv);
+        }
       } else {
         c.argv = {u.exe, "--benchmark_filter=^" + regex_escape(u.instance) + "$", "--benchmark_format=json",
                   "--benchmark_repetitions=1", "--benchmark_min_time=" + u.spec->min_time,
@@ -740,9 +781,58 @@ int run_impl(const RunOptions& o) {
 
 }  // namespace
 
+std::string go_twin_file_name(const std::string& go_dir) { return safe_name(go_dir) + ".test"; }
+
+int build_go_twins_command(const std::string& dir, const std::string& registry_opt) {
+  std::string src = build_info::kSourceDir;
+  std::string registry = registry_opt.empty() ? src + "/harness/benchmarks.json" : registry_opt;
+  std::vector<BenchSpec> specs;
+  std::string err;
+  if (!load_registry(registry, &specs, &err)) {
+    std::fprintf(stderr, "gort-bench build-go-twins: %s\n", err.c_str());
+    return 2;
+  }
+  std::string go = build_info::go_binary();
+  std::string version = command_output({go, "version"});
+  if (version.empty()) {
+    std::fprintf(stderr, "gort-bench build-go-twins: no working Go toolchain (looked for $GORT_GO, go on PATH, %s)\n",
+                 build_info::kGoFallback);
+    return 2;
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || ::access(dir.c_str(), W_OK) != 0) {
+    std::fprintf(stderr, "gort-bench build-go-twins: cannot write to %s\n", dir.c_str());
+    return 2;
+  }
+  std::string logs = std::string(build_info::kBinaryDir) + "/go/logs";
+  fs::create_directories(logs, ec);
+  std::set<std::string> dirs;
+  for (const auto& s : specs)
+    if (s.has_go()) dirs.insert(s.go_dir);
+  int failed = 0;
+  for (const auto& d : dirs) {
+    std::string exe, why;
+    if (!build_go_twin(go, src, d, dir, logs, &exe, &why)) {
+      std::fprintf(stderr, "gort-bench build-go-twins: %s\n", why.c_str());
+      failed++;
+    } else {
+      std::fprintf(stderr, "gort-bench build-go-twins: %s -> %s\n", d.c_str(), exe.c_str());
+    }
+  }
+  if (!write_file_atomic(dir + "/" + kGoVersionFile, version + "\n", &err)) {
+    std::fprintf(stderr, "gort-bench build-go-twins: %s\n", err.c_str());
+    return 1;
+  }
+  return failed ? 1 : 0;
+}
+
 int run_command(const RunOptions& opts) {
   try {
-    return run_impl(opts);
+    // Twins run in their directory: their path must not depend on the cwd.
+    RunOptions o = opts;
+    if (!o.go_twins.empty()) o.go_twins = fs::absolute(o.go_twins).lexically_normal().string();
+    return run_impl(o);
   } catch (const BadInput& b) {
     std::fprintf(stderr, "gort-bench run: %s\n", b.msg.c_str());
     return 2;

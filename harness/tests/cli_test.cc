@@ -125,6 +125,12 @@ TEST_F(CliTest, BadInputExitsTwoWithOneLine) {
   expect_bad({"run", "--out", out_, "--registry", dir_ + "/missing.json"}, "cannot read");
   std::ofstream(dir_ + "/broken.json") << "{\"benchmarks\": [{\"name\": \"X\"";
   expect_bad({"run", "--out", out_, "--registry", dir_ + "/broken.json"}, "not valid JSON");
+  expect_bad({"run", "--out", out_, "--registry", reg, "--go-twins", dir_ + "/no-twins"}, dir_ + "/no-twins");
+  fs::create_directories(dir_ + "/twins-unversioned");
+  expect_bad({"run", "--out", out_, "--registry", reg, "--go-twins", dir_ + "/twins-unversioned"}, "go-version.txt");
+  expect_bad({"run", "--out", out_, "--registry", reg, "--bundle-manifest", dir_ + "/no-manifest.json"},
+             "--bundle-manifest");
+  expect_bad({"build-go-twins", dir_ + "/twins"}, "no working Go toolchain", {{"GORT_GO", "/nonexistent/go"}});
   expect_bad({"list", "--filter", "["}, "not a valid regular expression");
   expect_bad({"compare", dir_ + "/nope", dir_ + "/nope2"}, "no such run");
   expect_bad({"compare", dir_, "--format", "xml"}, "--format 'xml'");
@@ -251,6 +257,46 @@ TEST_F(CliTest, RunsFakeBinaryInterleavedWithCounters) {
   EXPECT_FALSE(cj["rows"][0]["significant"].get<bool>());
   ASSERT_EQ(cli({"compare", dirs[0], dirs[0], "--format", "go"}, &out, &err), 0) << err;
   EXPECT_NE(out.find("BenchmarkFakeSpin"), std::string::npos) << out;
+}
+
+// A bundle's run: Go twins prebuilt elsewhere (here a script printing Go's
+// benchmark format), no toolchain, git facts from the bundle's manifest.
+TEST_F(CliTest, PrebuiltGoTwinsNeedNoToolchain) {
+  std::string reg = write_registry({fake_entry("FakeSpin", {{"go_dir", "fake/go"}}),
+                                    fake_entry("FakeCrash", {{"go_dir", "fake/absent"}})});
+  std::string twins = dir_ + "/twins";
+  fs::create_directories(twins);
+  std::ofstream(twins + "/go-version.txt") << "go version go1.99.9 linux/amd64\n";
+  std::string twin = twins + "/fake_go.test";  // go_twin_file_name("fake/go")
+  std::ofstream(twin) << "#!/bin/sh\necho 'BenchmarkFakeSpin-2   1000   123.0 ns/op   0 B/op   0 allocs/op'\n";
+  fs::permissions(twin, fs::perms::owner_all);
+  std::string manifest = dir_ + "/manifest.json";
+  std::ofstream(manifest) << R"({"kind": "gort-bench bundle", "commit": "0123abcd", "dirty": true})";
+  std::string out, err;
+  int st = cli({"run", "--registry", reg, "--bench-dir", GORT_BENCH_FAKE_DIR, "--go-twins", twins,
+                "--bundle-manifest", manifest, "--reps", "1", "--out", out_},
+               &out, &err, {{"GORT_GO", "/nonexistent/go"}});
+  ASSERT_EQ(st, 0) << err;
+  auto dirs = run_dirs();
+  ASSERT_EQ(dirs.size(), 1u);
+  json r = json::parse(slurp(dirs[0] + "/run.json"));
+  check_schema(r);
+  std::set<std::string> impls;
+  for (const auto& e : r["benchmarks"]) impls.insert(e["impl"].get<std::string>() + ":" + e["name"].get<std::string>());
+  EXPECT_TRUE(impls.count("go:FakeSpin")) << r["benchmarks"].dump();
+  EXPECT_TRUE(impls.count("os:FakeSpin")) << r["benchmarks"].dump();
+  EXPECT_EQ(r["context"]["go_version"], "go version go1.99.9 linux/amd64");
+  EXPECT_EQ(r["context"]["git_commit"], "0123abcd");
+  EXPECT_EQ(r["context"]["git_dirty"], true);
+  EXPECT_EQ(r["context"]["bundle"]["kind"], "gort-bench bundle");
+  // The twin absent from the directory is a skip naming it, not a failure.
+  bool skipped = false;
+  for (const auto& k : r["skipped"])
+    if (k["benchmark"] == "FakeCrash" && k["side"] == "go")
+      skipped = k["reason"].get<std::string>().find("fake_absent.test") != std::string::npos;
+  EXPECT_TRUE(skipped) << r["skipped"].dump();
+  ASSERT_EQ(cli({"list", "--registry", reg, "--go-twins", twins}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("missing"), std::string::npos) << out;
 }
 
 TEST_F(CliTest, CrashingBenchmarkIsRecordedNotFatal) {

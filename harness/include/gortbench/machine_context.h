@@ -21,6 +21,9 @@ struct ContextOptions {
   bool topology_xml = true;  // embed hwloc's XML export
   bool build_info = true;    // compiler, flags, build type, git, Go version
   std::string source_dir;    // for git (default: the configured source dir)
+  // From a bundle (scripts/bundle.sh), which has neither the git tree nor Go:
+  std::string go_version;    // recorded instead of the local `go version` when set
+  nlohmann::json bundle;     // its manifest: git commit/dirty from it, kept as "bundle"
 };
 
 // machine_context gathers the context object of run.json.

@@ -35,6 +35,8 @@ struct RunOptions {
   bool dry_run = false;
   std::string registry;           // "" = <repo>/harness/benchmarks.json
   std::string bench_dir;          // "" = <build>/benches
+  std::string go_twins;           // prebuilt Go twins (see below); "" = build them with go test -c
+  std::string bundle_manifest;    // a bundle's manifest.json: commit and build recorded from it
   double timeout_s = 0;           // per process; 0 = the entry's
   std::vector<std::string> argv;  // recorded in run.json
   bool quiet = false;             // no progress lines
@@ -44,6 +46,25 @@ struct RunOptions {
 // 1 done but some benchmark processes failed, 2 bad input, 130/143
 // interrupted. On success it prints the run directory on stdout (last line).
 int run_command(const RunOptions& opts);
+
+// Prebuilt Go twins (`run --go-twins DIR`, made by `build-go-twins DIR`):
+// DIR/<go_twin_file_name(go_dir)> is the test binary of the registry's
+// go_dir, and DIR/go-version.txt the `go version` line of the toolchain that
+// built them, recorded as the run's go_version. No Go toolchain is needed.
+// A twin absent from DIR is a skip; DIR or go-version.txt absent is bad input.
+inline constexpr const char* kGoVersionFile = "go-version.txt";
+
+// go_twin_file_name is the file name of go_dir's test binary: go_dir
+// (relative to the repository root) with every character other than
+// [A-Za-z0-9.-] made '_', cut at 80, then ".test" (benches/go/chan ->
+// benches_go_chan.test).
+std::string go_twin_file_name(const std::string& go_dir);
+
+// build_go_twins_command compiles every Go twin of the registry into dir
+// (created if needed) as `run` would (go test -c, same environment) and
+// writes dir/go-version.txt. 0 when all built, 1 when one did not (named on
+// stderr), 2 on bad input (no Go toolchain, unreadable registry).
+int build_go_twins_command(const std::string& dir, const std::string& registry);
 
 // parse_procs_list / parse_quota_list parse the CLI lists. Procs items are
 // integers >= 1 or rules: default (the runtime chooses: 0), host (the CPUs
