@@ -260,7 +260,7 @@ TEST(Gc, ChannelBufferIsARoot) {
 // magic number when a mutator walks it).
 TEST(Gc, ConcurrentRewiringUnderCheckmark) {
   gort::testing::Watchdog wd("ConcurrentRewiringUnderCheckmark", std::chrono::seconds(240));
-  Env e("GODEBUG", getenv("GC_TEST_GODEBUG") ? getenv("GC_TEST_GODEBUG") : "gccheckmark=1,gcpoison=1");
+  Env e("GODEBUG", getenv("GC_TEST_GODEBUG") ? getenv("GC_TEST_GODEBUG") : "gccheckmark=1,gcpoison=1,gccheckptr=1");
   gort::run(
       [] {
         constexpr int kSlots = 256;

@@ -60,20 +60,22 @@ struct Layout {
 namespace detail {
 
 // g_wb_enabled is the write barrier's switch: true from the start of mark
-// (sweep termination) to mark termination. Flipped with the world stopped.
+// (sweep termination) to mark termination, and all the time under
+// GODEBUG=gccheckptr=1. Flipped with the world stopped.
 extern std::atomic<bool> g_wb_enabled;
 // g_probing counts make() calls capturing a layout right now (usually 0).
 extern std::atomic<int> g_probing;
 
-// wb_slow shades the old and the new value of a pointer store (the hybrid
-// barrier: Yuasa deletion + Dijkstra insertion), buffered per P.
-void wb_slow(const void* old_value, const void* new_value) noexcept;
+// wb_slow shades the old and the new value of a pointer store into slot
+// (the hybrid barrier: Yuasa deletion + Dijkstra insertion), buffered per P;
+// under GODEBUG=gccheckptr=1 it also checks the store (mcheckptr.cc).
+void wb_slow(const void* slot, const void* old_value, const void* new_value) noexcept;
 // note_ptr_slot records `slot` if a layout probe covering it is active on
 // this goroutine.
 void note_ptr_slot(const void* slot) noexcept;
 
-inline void write_barrier(const void* old_value, const void* new_value) noexcept {
-  if (__builtin_expect(g_wb_enabled.load(std::memory_order_relaxed), false)) wb_slow(old_value, new_value);
+inline void write_barrier(const void* slot, const void* old_value, const void* new_value) noexcept {
+  if (__builtin_expect(g_wb_enabled.load(std::memory_order_relaxed), false)) wb_slow(slot, old_value, new_value);
 }
 
 inline void nopreempt_enter() noexcept {
@@ -98,7 +100,7 @@ inline void nopreempt_exit() noexcept {
 template <class T>
 inline void store_ptr(T** slot, T* v) noexcept {
   nopreempt_enter();
-  write_barrier(*slot, v);
+  write_barrier(slot, *slot, v);
   *slot = v;
   nopreempt_exit();
 }

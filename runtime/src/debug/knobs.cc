@@ -51,6 +51,7 @@ const DebugKnob kDebugKnobs[] = {
     {"gcstoptheworld", "0 or 1", "0",
      [](const std::string& v, Knobs* k) { return parse_bool(v, &k->gcstoptheworld); }},
     {"gcpoison", "0 or 1", "0", [](const std::string& v, Knobs* k) { return parse_bool(v, &k->gcpoison); }},
+    {"gccheckptr", "0 or 1", "0", [](const std::string& v, Knobs* k) { return parse_bool(v, &k->gccheckptr); }},
 };
 
 std::string bad(const char* var, const std::string& val, const char* want, const char* dflt) {

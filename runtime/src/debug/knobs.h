@@ -11,7 +11,7 @@
 //   GORTSTACK    goroutine stack reservation, with suffix (default 256KiB)
 //   GODEBUG      schedtrace=MS, scheddetail=1, asyncpreemptoff=1,
 //                timerpreempt=0, gctrace=1, gccheckmark=1, gcstoptheworld=1,
-//                gcpoison=1, sysmonoff=1 (tests only)
+//                gcpoison=1, gccheckptr=1, sysmonoff=1 (tests only)
 #pragma once
 
 #include <cstddef>
@@ -36,6 +36,7 @@ struct Knobs {
   bool gccheckmark = false;
   bool gcstoptheworld = false;
   bool gcpoison = false;
+  bool gccheckptr = false;
 };
 
 // Getenv is the seam tests use to feed a fake environment.

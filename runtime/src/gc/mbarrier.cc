@@ -22,6 +22,7 @@
 
 #include "chan/chan.h"
 #include "debug/fatal.h"
+#include "gc/mcheckptr.h"
 #include "gc/mgcstate.h"
 #include "gort/mem.h"
 #include "mem/malloc.h"
@@ -35,7 +36,11 @@ namespace detail {
 std::atomic<bool> g_wb_enabled{false};
 std::atomic<int> g_probing{0};
 
-void wb_slow(const void* old_value, const void* new_value) noexcept {
+void wb_slow(const void* slot, const void* old_value, const void* new_value) noexcept {
+  if (checkptr_on()) {
+    checkptr_store(slot, new_value);
+    if (!marking()) return;  // the mode keeps the slow path on outside mark too
+  }
   if (old_value == nullptr && new_value == nullptr) return;
   sched::NoPreempt np;
   const int pid = sched::current_p_id();
@@ -199,7 +204,7 @@ void root_base::store(const void* v) noexcept {
   // A root scanned already is black: the same barrier as a heap store,
   // with the check and the store in one non-preemptible step.
   detail::nopreempt_enter();
-  detail::write_barrier(p_.load(std::memory_order_relaxed), v);
+  detail::write_barrier(&p_, p_.load(std::memory_order_relaxed), v);
   p_.store(v, std::memory_order_relaxed);
   detail::nopreempt_exit();
 }

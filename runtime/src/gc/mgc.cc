@@ -55,6 +55,7 @@
 
 #include "debug/fatal.h"
 #include "debug/knobs.h"
+#include "gc/mcheckptr.h"
 #include "gc/mgcstate.h"
 #include "gort/time.h"
 #include "gort/mem.h"
@@ -130,7 +131,7 @@ std::int64_t now_ns() { return sched::nanotime_raw(); }
 
 void set_mark_flags(bool on) {
   g_state.phase.store(on ? GcPhase::kMark : GcPhase::kMarkTerm, std::memory_order_release);
-  detail::g_wb_enabled.store(on, std::memory_order_release);
+  detail::g_wb_enabled.store(on || checkptr_on(), std::memory_order_release);
   mem::g_allocate_black.store(on, std::memory_order_release);
   g_marking.store(on, std::memory_order_release);
   g_state.blacken.store(on, std::memory_order_release);
@@ -307,6 +308,7 @@ void run_cycle(bool forced) {
   const std::uint64_t heap_term = heap_live_now();
   queue_unreachable_finalizers();
   if (k.gccheckmark) run_checkmark();
+  if (k.gccheckptr) checkptr_verify();
 
   const std::uint64_t assist = g_state.assist_ns.load(), ded = g_state.dedicated_ns.load(),
                       frac = g_state.fractional_ns.load(), idle = g_state.idle_ns.load();
@@ -473,6 +475,7 @@ void init_for_run() {
   g_state.nworkers = 0;
   g_state.waiters = nullptr;
   g_state.phase.store(GcPhase::kOff);
+  checkptr_start(k.gccheckptr);
   set_mark_flags(false);
   g_state.phase.store(GcPhase::kOff);
   g_state.requested.store(false);

@@ -30,6 +30,7 @@
 #include "debug/fatal.h"
 #include "gort/runtime.h"
 #include "debug/knobs.h"
+#include "gc/mcheckptr.h"
 #include "gc/mgcstate.h"
 #include "mem/arena.h"
 #include "mem/heapbits.h"
@@ -79,10 +80,11 @@ __attribute__((no_sanitize("address", "thread"))) void visit_range(std::uintptr_
   }
 }
 
-// visit_object calls f on every pointer word of the heap object at base
-// (from the pointer bitmap, in 512-byte blocks: one bitmap word each).
+// visit_slots calls f on the address of every pointer word of the heap
+// object at base (from the pointer bitmap, in 512-byte blocks: one bitmap
+// word each).
 template <class F>
-void visit_object(std::uintptr_t base, const mem::Span* s, F&& f) {
+void visit_slots(std::uintptr_t base, const mem::Span* s, F&& f) {
   if (mem::span_class_noscan(s->spc)) return;
   const std::uintptr_t end = base + s->elemsize;
   std::uintptr_t a = base;
@@ -94,11 +96,19 @@ void visit_object(std::uintptr_t base, const mem::Span* s, F&& f) {
     while (bits != 0) {
       const unsigned i = static_cast<unsigned>(__builtin_ctzll(bits));
       bits &= bits - 1;
-      const std::uintptr_t v = load_word(reinterpret_cast<const std::uintptr_t*>(a + 8 * i));
-      if (v >= 4096) f(v);
+      f(a + 8 * i);
     }
     a = block_end;
   }
+}
+
+// visit_object calls f on every pointer word of the heap object at base.
+template <class F>
+void visit_object(std::uintptr_t base, const mem::Span* s, F&& f) {
+  visit_slots(base, s, [&f](std::uintptr_t slot) {
+    const std::uintptr_t v = load_word(reinterpret_cast<const std::uintptr_t*>(slot));
+    if (v >= 4096) f(v);
+  });
 }
 
 // ---- greying ---------------------------------------------------------------------
@@ -139,7 +149,13 @@ void visit_object_fn(std::uintptr_t obj, Visitor v, void* ctx) {
   if (s != nullptr) visit_object(obj, s, [v, ctx](std::uintptr_t x) { v(x, ctx); });
 }
 
+void visit_object_slots_fn(std::uintptr_t obj, Visitor v, void* ctx) {
+  mem::Span* s = mem::span_of(reinterpret_cast<const void*>(obj));
+  if (s != nullptr) visit_slots(obj, s, [v, ctx](std::uintptr_t slot) { v(slot, ctx); });
+}
+
 void shade_range(const void* p, std::size_t bytes) noexcept {
+  if (checkptr_on()) checkptr_copied(p, bytes);
   if (!marking()) return;
   const auto lo = reinterpret_cast<std::uintptr_t>(p);
   sched::NoPreempt np;

@@ -143,6 +143,8 @@ void grey_visitor(std::uintptr_t v, void* ctx) noexcept;
 // visit_range_fn / visit_object_fn: the scanners of mgcmark.cc for other files.
 void visit_range_fn(std::uintptr_t lo, std::uintptr_t hi, Visitor v, void* ctx);
 void visit_object_fn(std::uintptr_t obj, Visitor v, void* ctx);
+// visit_object_slots_fn calls v with the address of each pointer slot of obj.
+void visit_object_slots_fn(std::uintptr_t obj, Visitor v, void* ctx);
 
 // Fixed root jobs before the stack jobs.
 enum RootJob : std::uint32_t { kRootHandles = 0, kRootFinalizers = 1, kRootChannels = 2, kFixedRoots = 3 };

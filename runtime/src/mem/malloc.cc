@@ -65,6 +65,7 @@
 
 #include "debug/fatal.h"
 #include "lang/panic.h"
+#include "gc/mcheckptr.h"
 #include "gc/mgc.h"
 #include "mem/arena.h"
 #include "mem/asan.h"
@@ -105,6 +106,7 @@ struct Bits {
 
 inline void write_bits(std::uintptr_t v, std::size_t slot, const Bits& b) {
   write_ptrbits(v, slot, b.layout, b.elem, b.n, b.conservative);
+  if (__builtin_expect(gc::checkptr_on(), 0)) gc::checkptr_alloc(v, slot, b.layout, b.conservative);
 }
 
 // next_free is the slow path of small allocation: the span's next free
@@ -209,6 +211,8 @@ inline void* alloc_bits(std::size_t size, bool scan, const Bits& bits) {
 }
 
 }  // namespace
+
+bool is_zerobase(const void* p) { return p == zerobase; }
 
 void* alloc(std::size_t size, bool scan) {
   return alloc_bits(size, scan, Bits{nullptr, size, 1, true});

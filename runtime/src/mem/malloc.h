@@ -25,4 +25,8 @@ extern std::atomic<bool> g_allocate_black;
 // is visible. Panics like alloc_array on overflow.
 void* alloc_typed(std::size_t elem_size, std::size_t n, const gc::Layout* layout, bool conservative);
 
+// is_zerobase reports whether p is the address every zero-size allocation
+// returns (outside the heap, yet a valid GC pointer).
+bool is_zerobase(const void* p);
+
 }  // namespace gort::mem
