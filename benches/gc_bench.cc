@@ -52,8 +52,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "gort/gc.h"
 #include "gort/gort.h"
@@ -76,6 +80,21 @@ double quantile(std::vector<double> v, double q) {
 }
 
 double median(const std::vector<double>& v) { return quantile(v, 0.5); }
+
+// trace_marker prints one of the harness's marker lines ("gort-bench run",
+// "gort-bench window begin|end"; harness/src/bench_output.cc,
+// parse_gc_trace) on stderr among gctrace's lines, when GODEBUG has
+// gctrace=1: they tell Google Benchmark's calibration runs and the setup
+// before a measured window from the cycles measured.
+void trace_marker(const char* line) {
+  static const bool on = [] {
+    const char* g = std::getenv("GODEBUG");
+    return g != nullptr && std::strstr(g, "gctrace=1") != nullptr;
+  }();
+  if (!on) return;
+  ssize_t w = ::write(2, line, std::strlen(line));
+  (void)w;
+}
 
 // ProcsScope sets GOMAXPROCS for a benchmark and restores it.
 struct ProcsScope {
@@ -125,10 +144,13 @@ long binary_trees(int max_depth) {
 }
 
 void BM_BinaryTrees(benchmark::State& state, int depth) {
+  trace_marker("gort-bench run\n");
   gc::collect();
   const std::uint64_t c0 = gc::read_metrics().cycles;
   long sum = 0;
+  trace_marker("gort-bench window begin\n");
   for (auto _ : state) sum = binary_trees(depth);
+  trace_marker("gort-bench window end\n");
   state.counters["gc_cycles_per_op"] =
       static_cast<double>(gc::read_metrics().cycles - c0) / static_cast<double>(state.iterations());
   state.counters["checksum"] = static_cast<double>(sum);
@@ -187,11 +209,14 @@ bool gc_bench() {
 }
 
 void BM_GCBench(benchmark::State& state) {
+  trace_marker("gort-bench run\n");
   gc::collect();
   const std::uint64_t c0 = gc::read_metrics().cycles;
+  trace_marker("gort-bench window begin\n");
   for (auto _ : state) {
     if (!gc_bench()) state.SkipWithError("GCBench: long-lived data lost");
   }
+  trace_marker("gort-bench window end\n");
   state.counters["gc_cycles_per_op"] =
       static_cast<double>(gc::read_metrics().cycles - c0) / static_cast<double>(state.iterations());
 }
@@ -242,6 +267,7 @@ ChurnResult churn(const gc::ptr<Slot>& slots, std::size_t nslots, double seconds
   const std::int64_t per_worker = bytes > 0 ? bytes / static_cast<std::int64_t>(kChainBytes) / kWorkers : 0;
   std::int64_t steps[kWorkers] = {};
   r.m0 = gc::read_metrics();
+  trace_marker("gort-bench window begin\n");
   const std::int64_t t0 = now_ns();
   const std::int64_t deadline = t0 + static_cast<std::int64_t>(seconds * 1e9);
   gort::sync::wait_group wg;
@@ -268,6 +294,7 @@ ChurnResult churn(const gc::ptr<Slot>& slots, std::size_t nslots, double seconds
   wg.wait();
   const std::int64_t t1 = now_ns();
   r.m1 = gc::read_metrics();
+  trace_marker("gort-bench window end\n");
   r.secs = static_cast<double>(t1 - t0) / 1e9;
   for (std::int64_t s : steps) r.steps += s;
   // The cycles of the window: numbered after the last one finished before it.
@@ -351,6 +378,7 @@ void report_churn(benchmark::State& state, const ChurnResult& r) {
 }
 
 void BM_GCChurn(benchmark::State& state, int live_mib, double seconds) {
+  trace_marker("gort-bench run\n");
   ProcsScope procs(2);
   std::size_t nslots = 0;
   gc::ptr<Slot> slots = make_live(static_cast<std::size_t>(live_mib) << 20, &nslots);
@@ -365,6 +393,7 @@ void BM_GCChurn(benchmark::State& state, int live_mib, double seconds) {
 }
 
 void BM_GCGoalSweep(benchmark::State& state, int gogc) {
+  trace_marker("gort-bench run\n");
   ProcsScope procs(2);
   GCPercentScope pct(gogc);
   std::size_t nslots = 0;

@@ -35,6 +35,7 @@
 #define GC_THREADS 1
 #include <gc/gc.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -42,6 +43,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -61,17 +64,65 @@ std::int64_t g_pause_ns[kMaxPauses];
 std::atomic<std::size_t> g_npauses{0};
 std::int64_t g_stop_begin = 0;
 
+// Per-collection trace lines (GODEBUG=gctrace=1, as the harness sets for the
+// GC benchmarks; parsed by harness/src/bench_output.cc, parse_gc_trace), one
+// per collection at GC_EVENT_END, on stderr:
+//   boehm gc N @Ts: S ms stop, A->B MB in use, H MB heap
+// N counts collections in this process, T is seconds since main started, S
+// the collection's stop-the-world time (summed stops between
+// GC_EVENT_START and GC_EVENT_END), A and B the heap in use at its start and
+// end (GC_get_heap_size - GC_get_free_bytes: the free bytes are a lower
+// bound, unswept garbage counts as in use, so B is not the live heap: the
+// public API has no marked-bytes count; with GC_PRINT_STATS=1, as the
+// registry sets, Boehm's own "In-use heap: ..." line before ours gives it),
+// H GC_get_heap_size. The getters
+// are the unsynchronized ones Boehm documents as callable from a callback
+// holding the allocator lock. Beside them the markers "gort-bench run" and
+// "gort-bench window begin|end" (trace_marker).
+bool g_trace = false;
+std::int64_t g_trace_t0 = 0;
+std::uint64_t g_trace_n = 0;
+std::int64_t g_trace_stop_ns = 0;
+double g_trace_before_mb = 0;
+
+double in_use_mb() {
+  const double heap = static_cast<double>(GC_get_heap_size()), free = static_cast<double>(GC_get_free_bytes());
+  return std::max(0.0, heap - free) / (1 << 20);
+}
+
+void trace_marker(const char* line) {
+  if (!g_trace) return;
+  ssize_t w = ::write(2, line, std::strlen(line));
+  (void)w;
+}
+
 void on_gc_event(GC_EventType e) {
   if (e == GC_EVENT_PRE_STOP_WORLD) {
     g_stop_begin = now_ns();
   } else if (e == GC_EVENT_POST_START_WORLD && g_stop_begin != 0) {
     const std::size_t i = g_npauses.load(std::memory_order_relaxed);
+    const std::int64_t ns = now_ns() - g_stop_begin;
     if (i < kMaxPauses) {
       g_pause_start[i] = g_stop_begin;
-      g_pause_ns[i] = now_ns() - g_stop_begin;
+      g_pause_ns[i] = ns;
       g_npauses.store(i + 1, std::memory_order_release);
     }
+    g_trace_stop_ns += ns;
     g_stop_begin = 0;
+  } else if (g_trace && e == GC_EVENT_START) {
+    g_trace_stop_ns = 0;
+    g_trace_before_mb = in_use_mb();
+  } else if (g_trace && e == GC_EVENT_END) {
+    char line[256];
+    const int n = std::snprintf(line, sizeof line, "boehm gc %llu @%.3fs: %.3f ms stop, %.3f->%.3f MB in use, %.3f MB heap\n",
+                                static_cast<unsigned long long>(++g_trace_n),
+                                static_cast<double>(now_ns() - g_trace_t0) / 1e9,
+                                static_cast<double>(g_trace_stop_ns) / 1e6, g_trace_before_mb, in_use_mb(),
+                                static_cast<double>(GC_get_heap_size()) / (1 << 20));
+    if (n > 0) {
+      ssize_t w = ::write(2, line, static_cast<std::size_t>(std::min<int>(n, sizeof line - 1)));
+      (void)w;
+    }
   }
 }
 
@@ -116,10 +167,13 @@ long binary_trees(int max_depth) {
 }
 
 void BM_BinaryTrees(benchmark::State& state, int depth) {
+  trace_marker("gort-bench run\n");
   GC_gcollect();
   const GC_word c0 = GC_get_gc_no();
   long sum = 0;
+  trace_marker("gort-bench window begin\n");
   for (auto _ : state) sum = binary_trees(depth);
+  trace_marker("gort-bench window end\n");
   state.counters["gc_cycles_per_op"] =
       static_cast<double>(GC_get_gc_no() - c0) / static_cast<double>(state.iterations());
   state.counters["checksum"] = static_cast<double>(sum);
@@ -184,11 +238,14 @@ bool gc_bench() {
 }
 
 void BM_GCBench(benchmark::State& state) {
+  trace_marker("gort-bench run\n");
   GC_gcollect();
   const GC_word c0 = GC_get_gc_no();
+  trace_marker("gort-bench window begin\n");
   for (auto _ : state) {
     if (!gc_bench()) state.SkipWithError("GCBench: long-lived data lost");
   }
+  trace_marker("gort-bench window end\n");
   state.counters["gc_cycles_per_op"] =
       static_cast<double>(GC_get_gc_no() - c0) / static_cast<double>(state.iterations());
 }
@@ -242,6 +299,7 @@ void* churn_worker(void* arg) {
 }
 
 void BM_GCChurn(benchmark::State& state, int live_mib, double seconds) {
+  trace_marker("gort-bench run\n");
   constexpr int kWorkers = 2;
   const std::size_t nslots = (static_cast<std::size_t>(live_mib) << 20) / kChainBytes;
   auto** slots = static_cast<Obj**>(GC_MALLOC(nslots * sizeof(Obj*)));
@@ -254,6 +312,7 @@ void BM_GCChurn(benchmark::State& state, int live_mib, double seconds) {
   for (auto _ : state) {
     const std::size_t p0 = g_npauses.load(std::memory_order_acquire);
     const GC_word c0 = GC_get_gc_no();
+    trace_marker("gort-bench window begin\n");
     const std::int64_t t0 = now_ns();
     ChurnWorker ws[kWorkers];
     pthread_t th[kWorkers];
@@ -271,6 +330,7 @@ void BM_GCChurn(benchmark::State& state, int live_mib, double seconds) {
       steps += ws[w].steps;
     }
     const std::int64_t t1 = now_ns();
+    trace_marker("gort-bench window end\n");
     secs = static_cast<double>(t1 - t0) / 1e9;
     cycles = GC_get_gc_no() - c0;
     const std::size_t p1 = g_npauses.load(std::memory_order_acquire);
@@ -323,6 +383,11 @@ int main(int argc, char** argv) {
     if (std::strncmp(argv[i], "--gort_", 7) != 0) argv[out++] = argv[i];
   argc = out;
   argv[argc] = nullptr;
+  {
+    const char* g = std::getenv("GODEBUG");
+    g_trace = g != nullptr && std::strstr(g, "gctrace=1") != nullptr;
+    g_trace_t0 = now_ns();
+  }
   GC_INIT();
   // Parallel markers start with the first extra thread; start them now so
   // the single-threaded programs (BinaryTrees, GCBench) mark in parallel

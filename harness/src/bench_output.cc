@@ -3,6 +3,7 @@
 #include "gortbench/bench_output.h"
 
 #include <cstdlib>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -163,6 +164,88 @@ std::vector<Sample> parse_go_bench(const std::string& text) {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+namespace {
+
+double num(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
+
+}  // namespace
+
+json parse_gc_trace(const std::string& text) {
+  // gc N @Ts P%: a+b+c ms clock, d+e/f/g+h ms cpu, X->Y->Z MB, G MB goal, ..., N P[ (forced)]
+  static const std::regex go_re(
+      R"(^gc (\d+) @([0-9.]+)s (\d+)%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock, )"
+      R"(([0-9.]+)\+([0-9.]+)/([0-9.]+)/([0-9.]+)\+([0-9.]+) ms cpu, )"
+      R"((\d+)->(\d+)->(\d+) MB, (\d+) MB goal,.* (\d+) P( \(forced\))?)");
+  static const std::regex boehm_re(
+      R"(^boehm gc (\d+) @([0-9.]+)s: ([0-9.]+) ms stop, ([0-9.]+)->([0-9.]+) MB in use, ([0-9.]+) MB heap)");
+  // Boehm's own statistics (GC_PRINT_STATS=1), printed before its END event:
+  // "In-use heap: P% (A KiB pointers + B KiB other)" = bytes marked.
+  static const std::regex boehm_live_re(R"(^In-use heap: \d+% \((\d+) KiB pointers \+ (\d+) KiB other\))");
+  json cycles = json::array();
+  json boehm_live = nullptr;
+  std::string source;
+  int run = 0;
+  bool windowed = false, in_window = false;
+  std::istringstream in(text);
+  std::string line;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line == "gort-bench run") {
+      run++;
+      in_window = false;
+      continue;
+    }
+    if (line == "gort-bench window begin") {
+      windowed = in_window = true;
+      continue;
+    }
+    if (line == "gort-bench window end") {
+      in_window = false;
+      continue;
+    }
+    json c;
+    if (line.rfind("In-use heap: ", 0) == 0 && std::regex_search(line, m, boehm_live_re)) {
+      boehm_live = (num(m[1]) + num(m[2])) / 1024.0;
+      continue;
+    }
+    if (line.rfind("gc ", 0) == 0 && std::regex_search(line, m, go_re)) {
+      c = {{"gc", std::stoll(m[1])},
+           {"t_s", num(m[2])},
+           {"gc_pct", std::stoi(m[3])},
+           {"sweep_term_stw_ms", num(m[4])},
+           {"mark_ms", num(m[5])},
+           {"mark_term_stw_ms", num(m[6])},
+           {"assist_cpu_ms", num(m[8])},
+           {"mark_cpu_ms", num(m[8]) + num(m[9]) + num(m[10])},
+           {"heap_before_mb", num(m[12])},
+           {"heap_after_mb", num(m[13])},
+           {"live_mb", num(m[14])},
+           {"goal_mb", num(m[15])},
+           {"procs", std::stoi(m[16])},
+           {"forced", m[17].matched}};
+      if (source.empty()) source = "gctrace";
+    } else if (line.rfind("boehm gc ", 0) == 0 && std::regex_search(line, m, boehm_re)) {
+      c = {{"gc", std::stoll(m[1])},      {"t_s", num(m[2])},           {"stop_ms", num(m[3])},
+           {"heap_before_mb", num(m[4])}, {"heap_after_mb", num(m[5])}, {"live_mb", boehm_live},
+           {"goal_mb", nullptr},          {"heap_size_mb", num(m[6])},  {"forced", false}};
+      boehm_live = nullptr;
+      if (source.empty()) source = "boehm";
+    } else {
+      continue;
+    }
+    c["run"] = run;
+    c["in_window"] = in_window;
+    cycles.push_back(std::move(c));
+  }
+  if (cycles.empty()) return nullptr;
+  for (auto& c : cycles) {
+    c["measured"] = c["run"].get<int>() == run && (!windowed || c["in_window"].get<bool>());
+    if (!windowed) c.erase("in_window");
+  }
+  return {{"source", source}, {"runs", run}, {"windowed", windowed}, {"cycles", cycles}};
 }
 
 namespace {

@@ -176,7 +176,7 @@ struct Unit {
 class Accumulator {
  public:
   void add(const Sample& s, const Unit& u, const json& params_extra, const json& extra_metrics,
-           const json& counter_totals, const json& m_map) {
+           const json& counter_totals, const json& m_map, const json& series = nullptr) {
     json params = s.params;
     for (const auto& [k, v] : params_extra.items())
       if (!(k == "procs" && params.contains("procs"))) params[k] = v;
@@ -224,6 +224,12 @@ class Accumulator {
       c["multiplexed"] = c["multiplexed"].get<bool>() || t.value("multiplexed", false);
     }
     if (!m_map.is_null()) e["m_map"] = m_map;
+    if (!series.is_null() || e.contains("series")) {  // GC cycles per repetition (parse_gc_trace)
+      json& arr = e["series"];
+      if (!arr.is_array()) arr = json::array();
+      while (arr.size() < r) arr.push_back(nullptr);
+      arr.push_back(series);
+    }
   }
 
   json finish() {
@@ -233,6 +239,8 @@ class Accumulator {
       std::sort(xs.begin(), xs.end());
       size_t n = xs.size();
       e["median"] = n ? (n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2) : 0.0;
+      if (e.contains("series"))
+        while (e["series"].size() < n) e["series"].push_back(nullptr);
       for (auto& [k, v] : e["metrics"].items())
         while (v.size() < n) v.push_back(nullptr);
       for (auto& [k, c] : e["counters"].items()) {
@@ -736,7 +744,10 @@ int run_impl(const RunOptions& o) {
       for (const auto& e : errors)
         failures.push_back({{"benchmark", u.go ? u.spec->name : u.instance}, {"side", u.go ? "go" : "c++"},
                             {"rep", rep}, {"reason", e}, {"log", "logs/" + tag + ".out"}});
-      for (const auto& s : samples) acc.add(s, u, params_extra, extra, totals, m_map);
+      // GC cycles from its stderr (gctrace under GODEBUG=gctrace=1, the Boehm
+      // baseline's lines): kept when the process measured one instance.
+      json series = samples.size() == 1 ? parse_gc_trace(read_file(c.stderr_path)) : json(nullptr);
+      for (const auto& s : samples) acc.add(s, u, params_extra, extra, totals, m_map, series);
     }
   }
   if (interrupted()) {

@@ -85,6 +85,82 @@ TEST(BenchOutputTest, WritesGoTextAndGbenchJson) {
   EXPECT_EQ(g["benchmarks"][1]["repetition_index"], 1);
 }
 
+TEST(BenchOutputTest, ParsesGcTraceWithRunsAndWindow) {
+  // A Google Benchmark calibration run, then the measured run with a window;
+  // a Go line (two-significant-digit ms, forced) and other stderr noise.
+  const char* text =
+      "gort-bench run\n"
+      "gc 1 @0.010s 3%: 0.012+1.5+0.020 ms clock, 0.024+0.10/1.2/0.30+0.040 ms cpu, 4->5->2 MB, 5 MB goal, "
+      "0 MB stacks, 0 MB globals, 2 P\n"
+      "some other line\n"
+      "gort-bench run\n"
+      "gc 2 @0.500s 4%: 0.031+12+0.045 ms clock, 0.062+1.0/9.0/2.0+0.090 ms cpu, 20->22->16 MB, 32 MB goal, "
+      "0 MB stacks, 0 MB globals, 2 P (forced)\n"
+      "gort-bench window begin\n"
+      "gc 3 @0.900s 5%: 0.040+3.1+0.055 ms clock, 0.080+0.5/2.5/0.0+0.11 ms cpu, 32->33->16 MB, 32 MB goal, "
+      "0 MB stacks, 0 MB globals, 2 P\n"
+      "gort-bench window end\n";
+  json s = gb::parse_gc_trace(text);
+  ASSERT_TRUE(s.is_object());
+  EXPECT_EQ(s["source"], "gctrace");
+  EXPECT_EQ(s["runs"], 2);
+  EXPECT_EQ(s["windowed"], true);
+  ASSERT_EQ(s["cycles"].size(), 3u);
+  const json& a = s["cycles"][0];
+  EXPECT_EQ(a["gc"], 1);
+  EXPECT_DOUBLE_EQ(a["t_s"].get<double>(), 0.010);
+  EXPECT_DOUBLE_EQ(a["sweep_term_stw_ms"].get<double>(), 0.012);
+  EXPECT_DOUBLE_EQ(a["mark_ms"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(a["mark_term_stw_ms"].get<double>(), 0.020);
+  EXPECT_DOUBLE_EQ(a["mark_cpu_ms"].get<double>(), 0.10 + 1.2 + 0.30);
+  EXPECT_EQ(a["heap_before_mb"], 4);
+  EXPECT_EQ(a["heap_after_mb"], 5);
+  EXPECT_EQ(a["live_mb"], 2);
+  EXPECT_EQ(a["goal_mb"], 5);
+  EXPECT_EQ(a["procs"], 2);
+  EXPECT_EQ(a["forced"], false);
+  EXPECT_EQ(a["run"], 1);
+  EXPECT_EQ(a["measured"], false);  // calibration run
+  EXPECT_EQ(s["cycles"][1]["forced"], true);
+  EXPECT_EQ(s["cycles"][1]["measured"], false);  // measured run, before the window
+  EXPECT_DOUBLE_EQ(s["cycles"][1]["mark_ms"].get<double>(), 12);
+  EXPECT_EQ(s["cycles"][2]["measured"], true);
+  EXPECT_EQ(s["cycles"][2]["in_window"], true);
+
+  // No window markers: the last run is the measured one; no markers at all:
+  // every cycle is.
+  json t = gb::parse_gc_trace(
+      "gc 7 @1.000s 1%: 0.010+1.0+0.010 ms clock, 0.02+0/1.0/0+0.02 ms cpu, 1->1->0 MB, 4 MB goal, 0 MB stacks, "
+      "0 MB globals, 1 P\n");
+  ASSERT_TRUE(t.is_object());
+  EXPECT_EQ(t["runs"], 0);
+  EXPECT_EQ(t["cycles"][0]["measured"], true);
+  EXPECT_FALSE(t["cycles"][0].contains("in_window"));
+
+  // The Boehm baseline's own line; Boehm's GC_PRINT_STATS "In-use heap" line
+  // before it gives the live heap of that collection only.
+  json b = gb::parse_gc_trace(
+      "gort-bench run\ngort-bench window begin\n"
+      "boehm gc 12 @0.250s: 3.500 ms stop, 40.000->16.250 MB in use, 64.000 MB heap\n"
+      "World-stopped marking took 3 ms 481234 ns (2 ms in average)\n"
+      "In-use heap: 50% (20480 KiB pointers + 1024 KiB other)\n"
+      "boehm gc 13 @0.500s: 3.000 ms stop, 40.000->40.000 MB in use, 64.000 MB heap\n");
+  ASSERT_TRUE(b.is_object());
+  EXPECT_EQ(b["source"], "boehm");
+  const json& c = b["cycles"][0];
+  EXPECT_DOUBLE_EQ(c["stop_ms"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(c["heap_before_mb"].get<double>(), 40);
+  EXPECT_DOUBLE_EQ(c["heap_after_mb"].get<double>(), 16.25);
+  EXPECT_TRUE(c["live_mb"].is_null());
+  EXPECT_DOUBLE_EQ(b["cycles"][1]["live_mb"].get<double>(), 21.0);
+  EXPECT_DOUBLE_EQ(c["heap_size_mb"].get<double>(), 64);
+  EXPECT_TRUE(c["goal_mb"].is_null());
+  EXPECT_EQ(c["measured"], true);
+
+  EXPECT_TRUE(gb::parse_gc_trace("gc 1 @ nonsense\nhello\n").is_null());
+  EXPECT_TRUE(gb::parse_gc_trace("").is_null());
+}
+
 TEST(RegistryTest, ValidEntryWithDefaults) {
   json doc = {{"benchmarks", {{{"name", "Foo"}, {"subsystem", "chan"}, {"binary", "gort_bench_chan"}}}}};
   std::vector<gb::BenchSpec> specs;

@@ -8,16 +8,20 @@ lists, one inner list per repetition):
   <stem>_p50_ns/_p99_ns/_max_ns   percentiles when the full list is not stored
                            (stems sweep_term, mark_term; Boehm's stop pauses
                            have no stem: p50_ns, p99_ns, max_ns)
-  cycle_t_s, cycle_heap_bytes, cycle_goal_bytes, cycle_live_bytes, cycle_pause_ns
-                           one value per GC cycle (aligned lists)
   gc_cpu_fraction          scalar per repetition
   GCGoalSweep (param gogc): peak_heap_per_goal, goal_per_live, cycles
 
-The harness stores one number per metric per repetition (Google Benchmark
-counters, Go's ReportMetric): benches/gc_bench.cc, its Go twin and the Boehm
-baseline therefore report pause percentiles, not every pause, and no per-cycle
-lists; the plots that need lists (pause vs live heap, heap vs goal over time)
-are "not measured" for such runs, and the CDF joins the percentiles.
+Every GC cycle: with GODEBUG=gctrace=1 (harness/benchmarks.json sets it for
+GCChurn, GCBench, BinaryTrees and their Boehm baselines) the harness keeps
+each repetition's cycles in the entry's `series` (docs/results-schema.md):
+per cycle the sweep- and mark-termination stop-the-world times, heap before
+/ after, live and goal, from gctrace (gort and Go) or the Boehm baseline's own
+lines (one stop per collection, heap in use, no goal or live count). Only the
+measured cycles are plotted (Google Benchmark's calibration runs and the
+set-up before a measured window are not). The pause histograms and CDFs, pause
+vs live heap and heap vs goal over time use them; runs without series fall
+back to the metrics above (percentiles for the pauses; the per-cycle plots are
+then "not measured").
 """
 from __future__ import annotations
 
@@ -35,8 +39,6 @@ PHASES = {
     "mark termination": "pause_mark_term_ns",
     "stop (Boehm)": "pause_ns",
 }
-CYCLE = {"t": "cycle_t_s", "heap": "cycle_heap_bytes", "goal": "cycle_goal_bytes",
-         "live": "cycle_live_bytes", "pause": "cycle_pause_ns"}
 CPU_FRACTION = "gc_cpu_fraction"
 NAMES = {
     "wall": ["BinaryTrees", "GCBench"],
@@ -48,10 +50,42 @@ def _stem(metric: str) -> str:
     return metric[len("pause_"):-len("_ns")] if metric.startswith("pause_") and metric != "pause_ns" else ""
 
 
+# series fields (ms) per phase; "stop per cycle" sums a cycle's STW phases
+# (gort, Go) or is Boehm's one stop.
+SERIES_PHASES = {
+    "sweep termination": ("sweep_term_stw_ms",),
+    "mark termination": ("mark_term_stw_ms",),
+    "stop per cycle": ("sweep_term_stw_ms", "mark_term_stw_ms", "stop_ms"),
+}
+
+
+def series_pauses(e, phase: str) -> np.ndarray | None:
+    """series_pauses: every measured cycle's pause of that phase (ns), from
+    the entry's series; None without one."""
+    keys = SERIES_PHASES[phase]
+    v = []
+    for rep in e.cycles():
+        for c in rep:
+            xs = [c.get(k) for k in keys if isinstance(c.get(k), (int, float)) and not isinstance(c.get(k), bool)]
+            if xs:
+                v.append(sum(xs) * 1e6)
+    return np.array(v, dtype=float) if v else None
+
+
+def series_reps(e) -> int:
+    return len([r for r in e.cycles() if r])
+
+
+def has_series(e) -> bool:
+    return any(series_pauses(e, ph) is not None for ph in SERIES_PHASES)
+
+
 def has_pauses(e) -> bool:
-    """has_pauses: the entry has every pause of some phase, or its percentiles
-    (Boehm's stop pauses: p50_ns/p99_ns/max_ns without a stem)."""
-    return any(distribution(e, m) is not None or percentiles(e, _stem(m)) for m in PHASES.values())
+    """has_pauses: the entry has a series of GC cycles, every pause of some
+    phase, or its percentiles (Boehm's stop pauses: p50_ns/p99_ns/max_ns
+    without a stem)."""
+    return has_series(e) or any(distribution(e, m) is not None or percentiles(e, _stem(m))
+                                for m in PHASES.values())
 
 
 def pause_bench(run: Run):
@@ -102,7 +136,73 @@ def gc_pauses(run: Run, outdir: str):
     name, ents = pause_bench(run)
     if not ents:
         return F.Skipped("gc_pauses", "GC pause histograms and CDFs per phase",
-                         f"{'/'.join(PAUSE_BENCHES)} with metrics {', '.join(PHASES.values())}")
+                         f"{'/'.join(PAUSE_BENCHES)} with a series (GODEBUG=gctrace=1) or metrics "
+                         f"{', '.join(PHASES.values())}")
+    if any(has_series(e) for e in ents):
+        return _gc_pauses_series(run, outdir, name, ents)
+    return _gc_pauses_metrics(run, outdir, name, ents)
+
+
+def _pause_label(e, d) -> str:
+    return f"{e.impl} (n={series_reps(e)} reps, {d.size} pauses)"
+
+
+def _gc_pauses_series(run: Run, outdir: str, name: str, ents):
+    """One column per phase, histogram above, CDF below, every measured
+    pause of every repetition; an entry without a series shows its
+    reported percentiles in the CDF."""
+    fig, axes = F.new_figure(ncols=3, nrows=2, width=14, height=7.5)
+    used = []
+    ents = sorted(ents, key=lambda x: F.impl_rank(x.impl))
+    for col, phase in enumerate(SERIES_PHASES):
+        hax, cax = axes[0][col], axes[1][col]
+        ds = [(e, series_pauses(e, phase)) for e in ents]
+        ds = [(e, d) for e, d in ds if d is not None]
+        if ds:
+            allv = np.concatenate([d for _, d in ds]) / 1e3
+            pos = allv[allv > 0]
+            lo = max(pos.min() if pos.size else 1e-3, 1e-3)
+            hi = max(allv.max(), lo * 10)
+            bins = np.logspace(np.log10(lo * 0.9), np.log10(hi * 1.1), 30)
+            for e, d in ds:
+                v = np.clip(d / 1e3, bins[0], None)   # 0 (below the trace's resolution) in the first bin
+                hax.hist(v, bins=bins, histtype="step", color=F.color(e.impl), lw=1.3, label=_pause_label(e, d))
+                x = np.sort(v)
+                cax.step(x, np.arange(1, x.size + 1) / x.size, where="post", color=F.color(e.impl),
+                         label=_pause_label(e, d))
+                for q, ls in ((0.5, ":"), (0.99, "--")):
+                    cax.axvline(float(np.quantile(x, q)), color=F.color(e.impl), ls=ls, lw=0.6)
+                if e not in used:
+                    used.append(e)
+            hax.set_xscale("log")
+            hax.legend(fontsize=6.5)
+        else:
+            hax.text(0.5, 0.5, "no pauses of this phase", ha="center", va="center", transform=hax.transAxes,
+                     fontsize=8)
+        if phase != "stop per cycle":
+            metric = PHASES[phase]
+            for e in ents:
+                if has_series(e):
+                    continue
+                if plot_cdf(cax, e, metric, f"{e.impl} (no series)", F.color(e.impl), ls="--", stem=_stem(metric)):
+                    if e not in used:
+                        used.append(e)
+        title = {"stop per cycle": "stop per cycle (gort/Go: sweep + mark term.; Boehm: its stop)"}.get(phase, phase)
+        hax.set_title(title, fontsize=9)
+        hax.set_ylabel("pauses")
+        hax.grid(alpha=0.3)
+        cax.set_xscale("log")
+        cax.set_xlabel("STW pause (µs, log)")
+        cax.set_ylabel("CDF (dotted: p50, dashed: p99)")
+        cax.grid(alpha=0.3)
+        if cax.get_legend_handles_labels()[0]:
+            cax.legend(fontsize=6.5, loc="lower right")
+    return F.finish(fig, run, used, outdir, "gc_pauses", f"GC stop-the-world pauses per phase ({name})",
+                    spread="every pause of the measured GC cycles of every repetition (gctrace: gort 1 µs "
+                           "resolution, Go two significant digits; 0 is drawn in the first bin)")
+
+
+def _gc_pauses_metrics(run: Run, outdir: str, name: str, ents):
     fig, axes = F.new_figure(ncols=2, width=10, height=4)
     hax, cax = axes[0]
     styles = ["-", "--", ":"]
@@ -147,62 +247,103 @@ def gc_pauses(run: Run, outdir: str):
                     spread="every pause of every repetition (or reported percentiles)")
 
 
-def _cycles(e, key):
-    reps = e.metric_reps(CYCLE[key])
-    return reps
+CHURN_BENCHES = ["GCChurn", "GCChurn256"]   # heap vs goal: the first with a series
+BENCH_MARKERS = {"GCChurn": "o", "GCChurn256": "D", "GCBench": "s", "BinaryTrees": "^",
+                 "BinaryTreesRange": "v"}
+
+
+def _live_x(e):
+    """_live_x: per measured cycle (live MiB, total STW µs, what x is). Boehm
+    reports no live bytes: its x is the heap in use after the collection
+    (unswept garbage included)."""
+    xs, ys = [], []
+    boehm = False
+    for rep in e.cycles():
+        for c in rep:
+            stw = sum(c.get(k) or 0 for k in SERIES_PHASES["stop per cycle"])
+            live = c.get("live_mb")
+            if live is None and c.get("heap_after_mb") is not None:
+                live, boehm = c["heap_after_mb"], True
+            if live is None:
+                continue
+            xs.append(float(live))
+            ys.append(stw * 1e3)
+    return np.array(xs), np.array(ys), boehm
 
 
 def gc_pause_vs_heap(run: Run, outdir: str):
-    ents = [e for n in PAUSE_BENCHES for e in run.select(n)
-            if e.metric_reps(CYCLE["pause"]) and e.metric_reps(CYCLE["live"])]
+    names = PAUSE_BENCHES + ["GCChurn256", "BinaryTreesRange"]
+    ents = [e for n in names for e in run.select(n) if any(e.cycles())]
+    ents = [e for e in ents if _live_x(e)[0].size]
     if not ents:
         return F.Skipped("gc_pause_vs_heap", "GC pause vs live heap",
-                         f"{'/'.join(PAUSE_BENCHES)} with {CYCLE['pause']} and {CYCLE['live']}")
-    fig, axes = F.new_figure(width=7, height=4)
+                         f"{'/'.join(names)} with a series of GC cycles (GODEBUG=gctrace=1)")
+    fig, axes = F.new_figure(width=9, height=5)
     ax = axes[0][0]
-    for e in ents:
-        ps, ls = _cycles(e, "pause"), _cycles(e, "live")
-        p = np.concatenate([a[:min(len(a), len(b))] for a, b in zip(ps, ls)])
-        lv = np.concatenate([b[:min(len(a), len(b))] for a, b in zip(ps, ls)])
-        ax.scatter(lv / 2**20, p / 1e3, s=10, alpha=0.6, color=F.color(e.impl),
-                   label=f"{e.impl} {e.name} (n={e.n} reps, {p.size} cycles)")
-    ax.set_xlabel("live heap at the cycle (MiB)")
-    ax.set_ylabel("total STW pause of the cycle (µs)")
+    allx = []
+    for e in sorted(ents, key=lambda x: (F.impl_rank(x.impl), x.name)):
+        x, y, boehm = _live_x(e)
+        allx.append(x)
+        size = ", ".join(f"{k}={v}" for k, v in e.params.items()
+                         if k not in ("pin", "quota", "procs", "procs_mode", "procs_rule") and v is not None)
+        what = " [x: in use after, no live count]" if boehm else ""
+        ax.scatter(np.maximum(x, 0.5), np.maximum(y, 0.5), s=12, alpha=0.55, color=F.color(e.impl),
+                   marker=BENCH_MARKERS.get(e.name, "o"),
+                   label=f"{e.impl} {e.name}{' ' + size if size else ''} (n={series_reps(e)} reps, "
+                         f"{x.size} cycles){what}")
+    allx = np.concatenate(allx)
+    if allx.size and allx.max() / max(allx.min(), 0.5) > 20:
+        ax.set_xscale("log")
+    ax.set_xlabel("live heap marked by the cycle (MiB; gctrace's whole MB)")
+    ax.set_ylabel("STW time of the cycle (µs, log; sum of its pauses)")
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return F.finish(fig, run, ents, outdir, "gc_pause_vs_heap", "GC pause vs live heap",
-                    spread="one point per GC cycle of every repetition: the spread is the scatter")
+    ax.legend(fontsize=6.5)
+    return F.finish(fig, run, ents, outdir, "gc_pause_vs_heap", "GC pause vs live heap (every measured cycle)",
+                    spread="one point per measured GC cycle of every repetition: the spread is the scatter; "
+                           "values below 0.5 are drawn at 0.5")
 
 
 def gc_heap_goal(run: Run, outdir: str):
-    ents = [e for n in PAUSE_BENCHES for e in run.select(n)
-            if e.metric_reps(CYCLE["t"]) and e.metric_reps(CYCLE["heap"])]
-    if not ents:
+    name = next((n for n in CHURN_BENCHES
+                 if any(any(e.cycles()) for e in run.select(n))), None)
+    if name is None:
         return F.Skipped("gc_heap_goal", "Heap vs goal over time",
-                         f"{'/'.join(PAUSE_BENCHES)} with {CYCLE['t']}, {CYCLE['heap']}, {CYCLE['goal']}")
-    fig, axes = F.new_figure(width=8, height=4)
-    ax = axes[0][0]
-    for e in ents:
-        ts, hs = _cycles(e, "t"), _cycles(e, "heap")
-        for t, h in list(zip(ts, hs))[1:]:
-            k = min(len(t), len(h))
-            ax.plot(t[:k], h[:k] / 2**20, color=F.color(e.impl), alpha=0.25, lw=0.8)
-        t, h = ts[0], hs[0]
-        k = min(len(t), len(h))
-        ax.plot(t[:k], h[:k] / 2**20, color=F.color(e.impl), marker=".",
-                label=f"{e.impl} heap (rep 1 bold, all {len(hs)} of n={e.n} faint)")
-        g = _cycles(e, "goal")
-        if g:
-            k2 = min(len(t), len(g[0]))
-            ax.step(t[:k2], g[0][:k2] / 2**20, where="post", color=F.color(e.impl), ls="--",
-                    label=f"{e.impl} goal")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("MiB")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return F.finish(fig, run, ents, outdir, "gc_heap_goal", "Heap size vs the pacer's goal over time",
-                    spread="one point per GC cycle; first repetition bold, the others faint show the spread")
+                         f"{'/'.join(CHURN_BENCHES)} with a series of GC cycles (GODEBUG=gctrace=1)")
+    ents = [e for e in run.select(name) if any(e.cycles())]
+    ents = sorted(ents, key=lambda x: F.impl_rank(x.impl))
+    fig, axes = F.new_figure(ncols=len(ents), width=4.6 * len(ents) + 0.6, height=4.5)
+    for ax, e in zip(axes[0], ents):
+        reps = e.cycles()
+        k = next(i for i, r in enumerate(reps) if r)
+        cyc = reps[k]
+        t0 = cyc[0].get("t_s") or 0.0
+        t = np.array([(c.get("t_s") or 0.0) - t0 for c in cyc])
+
+        def col(key):
+            return np.array([np.nan if c.get(key) is None else float(c[key]) for c in cyc])
+
+        c = F.color(e.impl)
+        ax.plot(t, col("heap_before_mb"), color=c, marker="o", ms=3, lw=0.8, label="heap at cycle start")
+        ax.plot(t, col("heap_after_mb"), color=c, marker="^", ms=3, lw=0.8, alpha=0.6,
+                label="heap at mark end" if e.impl != "boehm" else "in use after the collection")
+        goal = col("goal_mb")
+        if np.isfinite(goal).any():
+            ax.step(t, goal, where="post", color="#444444", ls="--", lw=1, label="goal")
+        live = col("live_mb")
+        if np.isfinite(live).any():
+            ax.plot(t, live, color="#888888", ls=":", lw=1, label="live (marked)")
+        hs = col("heap_size_mb")
+        if np.isfinite(hs).any():
+            ax.plot(t, hs, color="#444444", ls="-.", lw=1, label="heap size (no goal in Boehm)")
+        ax.set_title(f"{e.impl} {name}: rep {k + 1} of n={e.n}, {len(cyc)} cycles", fontsize=9)
+        ax.set_xlabel("time since the first measured cycle (s)")
+        ax.set_ylabel("MiB")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5)
+    return F.finish(fig, run, ents, outdir, "gc_heap_goal", f"Heap vs the pacer's goal over time ({name})",
+                    spread="one repetition per implementation, one point per measured GC cycle; the spread over "
+                           "repetitions is not shown here (gctrace MB: whole MiB)")
 
 
 def gc_cpu(run: Run, outdir: str):

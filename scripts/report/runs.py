@@ -99,6 +99,25 @@ class Entry:
     metrics: dict = field(default_factory=dict)
     counters: dict = field(default_factory=dict)
     raw_name: str = ""
+    series: list = field(default_factory=list)   # per repetition: parse_gc_trace's object or None
+
+    def cycles(self, measured: bool = True) -> list[list[dict]]:
+        """cycles returns the GC cycles of each repetition that has a series
+        (docs/results-schema.md, "series"): only the measured ones unless
+        measured=False. Repetitions without a series are left out."""
+        out = []
+        for s in self.series:
+            if not isinstance(s, dict) or not isinstance(s.get("cycles"), list):
+                continue
+            out.append([c for c in s["cycles"] if isinstance(c, dict) and (c.get("measured", True) or not measured)])
+        return out
+
+    def cycle_values(self, key: str, measured: bool = True) -> np.ndarray | None:
+        """cycle_values returns one field of every (measured) cycle of every
+        repetition, cycles lacking it left out; None when there is none."""
+        v = [float(c[key]) for rep in self.cycles(measured) for c in rep
+             if isinstance(c.get(key), (int, float)) and not isinstance(c.get(key), bool)]
+        return np.array(v, dtype=float) if v else None
 
     @property
     def n(self) -> int:
@@ -314,7 +333,10 @@ def _entry(file: str, i: int, b) -> Entry:
     if not isinstance(metrics, dict) or not isinstance(counters, dict):
         raise InputError(f"{where} ({impl}): 'metrics'/'counters' must be objects")
     claim = b.get("claim")
+    series = b.get("series") or []
+    if not isinstance(series, list):
+        raise InputError(f"{where} ({impl}): 'series' is not a list (one object or null per repetition)")
     return Entry(name=base, impl=impl, params=params, unit=str(b.get("unit") or "ns/op"),
                  samples=arr, subsystem=b.get("subsystem"),
                  claim=claim if isinstance(claim, int) else None,
-                 metrics=metrics, counters=counters, raw_name=name)
+                 metrics=metrics, counters=counters, raw_name=name, series=series)

@@ -192,20 +192,46 @@ def full(g: Gen, ncpu: int, hw: bool):
     g.add("Fragmentation", "gort", "mem", 1.12, {}, 309, unit="ratio", spread=0.01)
     g.add("Fragmentation", "glibc", "mem", 1.35, {}, 309, unit="ratio", spread=0.01)
     # --- GC (issue 6) ---
+    # Per-cycle series (docs/results-schema.md, "series"): a few measured
+    # cycles per repetition, from their own generator (the other figures stay).
+    srng = np.random.default_rng(606)
+
+    def gctrace_series(sw_ns, mk_ns, live_mb, n=6):
+        cyc = [{"gc": 1, "t_s": 0.01, "sweep_term_stw_ms": 0.05, "mark_ms": 2.0, "mark_term_stw_ms": 0.05,
+                "heap_before_mb": 4, "heap_after_mb": 4, "live_mb": 1, "goal_mb": 4, "procs": 2,
+                "forced": True, "run": 1, "in_window": False, "measured": False}]   # set-up: not plotted
+        for i in range(n):
+            live = round(live_mb * (1 + 0.03 * srng.standard_normal()))
+            cyc.append({"gc": i + 2, "t_s": sig(0.5 + 0.33 * i, 3),
+                        "sweep_term_stw_ms": sig(sw_ns / 1e6 * np.exp(0.3 * srng.standard_normal()), 2),
+                        "mark_ms": sig(20 * np.exp(0.2 * srng.standard_normal()), 2),
+                        "mark_term_stw_ms": sig(mk_ns / 1e6 * np.exp(0.3 * srng.standard_normal()), 2),
+                        "heap_before_mb": round(live * 1.9), "heap_after_mb": round(live * 2.02), "live_mb": live,
+                        "goal_mb": 2 * live, "procs": 2, "forced": False, "run": 1, "in_window": True,
+                        "measured": True})
+        return {"source": "gctrace", "runs": 1, "windowed": True, "cycles": cyc}
+
+    def boehm_series(n=6):
+        cyc = []
+        for i in range(n):
+            before = round(300 * (1 + 0.05 * srng.standard_normal()), 1)
+            cyc.append({"gc": i + 1, "t_s": sig(0.4 + 0.3 * i, 3),
+                        "stop_ms": sig(3 * np.exp(0.4 * srng.standard_normal()), 3),
+                        "heap_before_mb": before, "heap_after_mb": round(before * 0.9, 1), "live_mb": None,
+                        "goal_mb": None, "heap_size_mb": 320.0, "forced": False, "run": 1, "in_window": True,
+                        "measured": True})
+        return {"source": "boehm", "runs": 1, "windowed": True, "cycles": cyc}
+
     for impl, sw_, mk_, frac in (("gort", 40e3, 60e3, 0.40), ("go", 120e3, 163e3, 0.54)):
         cycles = 15
-        t = [[sig(i * 0.33 + 0.05 * r) for i in range(cycles)] for r in range(5)]
-        live = [[sig(256 * 2**20 * (1 + 0.02 * np.sin(i))) for i in range(cycles)] for _ in range(5)]
-        goal = [[sig(2 * v) for v in rep] for rep in live]
-        heap = [[sig(v * 1.9) for v in rep] for rep in goal]
         swd, mkd = g.dist(sw_, per_rep=cycles, sigma=0.3), g.dist(mk_, per_rep=cycles, sigma=0.3)
-        pause = [[sig(a + b) for a, b in zip(x, y)] for x, y in zip(swd, mkd)]
         g.add("GCChurn", impl, "gc", 5e9, {"procs": 2}, 303, spread=0.01,
-              metrics={"pause_sweep_term_ns": swd, "pause_mark_term_ns": mkd, "cycle_t_s": t,
-                       "cycle_heap_bytes": heap, "cycle_goal_bytes": goal, "cycle_live_bytes": live,
-                       "cycle_pause_ns": pause, "gc_cpu_fraction": g.samples(frac)}, scale=False)
+              metrics={"pause_sweep_term_ns": swd, "pause_mark_term_ns": mkd,
+                       "gc_cpu_fraction": g.samples(frac)}, scale=False)
+        g.entries[-1]["series"] = [gctrace_series(sw_, mk_, 256) for _ in range(5)]
     g.add("GCChurn", "boehm", "gc", 5e9, {"procs": 2}, 303, spread=0.01,
           metrics={"pause_ns": g.dist(3e6, per_rep=15, sigma=0.4), "gc_cpu_fraction": g.samples(0.3)}, scale=False)
+    g.entries[-1]["series"] = [boehm_series() for _ in range(4)] + [None]   # one repetition without a series
     for impl, f in (("gort", 0.8), ("go", 1.0), ("boehm", 0.6)):
         g.add("GCBench", impl, "gc", 442e6 * f, {}, 303, spread=0.03)
         g.add("BinaryTrees", impl, "gc", 900e6 * f, {"depth": 21}, 303, spread=0.03)

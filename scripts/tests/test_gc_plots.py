@@ -1,7 +1,8 @@
 """The GC figures and claims 303/304 on entries shaped as the harness writes
 them for benches/gc_bench.cc, its Go twin and the Boehm baseline: one number
-per metric per repetition (pause percentiles per phase, no per-pause or
-per-cycle lists), Boehm's stop pauses as p50_ns/p99_ns/max_ns."""
+per metric per repetition (pause percentiles per phase), Boehm's stop pauses
+as p50_ns/p99_ns/max_ns; with and without the per-repetition `series` of GC
+cycles (gctrace) beside them."""
 from __future__ import annotations
 
 import json
@@ -80,11 +81,77 @@ def test_goal_sweep_skipped_without_data(tmp_path):
     assert isinstance(res, F.Skipped) and "GCGoalSweep" in res.needs
 
 
-def test_per_cycle_plots_skip_without_lists(tmp_path):
+def test_per_cycle_plots_skip_without_series(tmp_path):
     run = make_run(tmp_path)
     assert isinstance(plots_gc.gc_heap_goal(run, str(tmp_path)), F.Skipped)
     assert isinstance(plots_gc.gc_pause_vs_heap(run, str(tmp_path)), F.Skipped)
     assert isinstance(plots_gc.gc_cpu(run, str(tmp_path)), F.Figure)
+
+
+def cycle(i, sw, mk, live, measured=True):
+    return {"gc": i, "t_s": 0.1 * i, "sweep_term_stw_ms": sw, "mark_ms": 5.0, "mark_term_stw_ms": mk,
+            "heap_before_mb": 2 * live - 1, "heap_after_mb": 2 * live + 1, "live_mb": live, "goal_mb": 2 * live,
+            "procs": 2, "forced": False, "run": 1, "measured": measured}
+
+
+def with_series(run_dir, boehm_series=True):
+    doc = json.loads((run_dir / "run.json").read_text())
+    for e in doc["benchmarks"]:
+        if e["name"] != "GCChurn":
+            continue
+        if e["impl"] in ("gort", "go"):
+            f = 1 if e["impl"] == "gort" else 3
+            e["series"] = [{"source": "gctrace", "runs": 1, "windowed": True,
+                            "cycles": [cycle(0, 9.0, 9.0, 1, measured=False)] +      # set-up: left out
+                                      [cycle(i, 0.02 * f * (1 + i % 3), 0.03 * f, 16 + i % 2) for i in range(1, 9)]}
+                           for _ in range(3)]
+        elif boehm_series:
+            e["series"] = [{"source": "boehm", "runs": 1, "windowed": True,
+                            "cycles": [{"gc": i, "t_s": 0.2 * i, "stop_ms": 2.0 + 0.1 * i, "heap_before_mb": 40.0,
+                                        "heap_after_mb": 20.0, "live_mb": None, "goal_mb": None,
+                                        "heap_size_mb": 64.0, "run": 1, "measured": True} for i in range(1, 6)]},
+                           None, None]
+    (run_dir / "run.json").write_text(json.dumps(doc))
+    return load_run(str(run_dir))
+
+
+def test_series_pauses_and_per_cycle_plots(tmp_path):
+    make_run(tmp_path)
+    run = with_series(tmp_path / "run")
+    gort = run.one("GCChurn", "gort")
+    assert len(gort.cycles()) == 3 and all(len(r) == 8 for r in gort.cycles())   # unmeasured cycle left out
+    d = plots_gc.series_pauses(gort, "sweep termination")
+    assert d.size == 24 and d.max() == 0.06e6
+    tot = plots_gc.series_pauses(gort, "stop per cycle")
+    assert abs(tot.min() - (0.02 + 0.03) * 1e6) < 1e-6
+    boehm = run.one("GCChurn", "boehm")
+    assert plots_gc.series_pauses(boehm, "sweep termination") is None
+    assert plots_gc.series_pauses(boehm, "stop per cycle").size == 5 and plots_gc.series_reps(boehm) == 1
+    for fn in (plots_gc.gc_pauses, plots_gc.gc_pause_vs_heap, plots_gc.gc_heap_goal):
+        fig = fn(run, str(tmp_path))
+        assert isinstance(fig, F.Figure), fn.__name__
+        assert os.path.getsize(tmp_path / fig.file) > 5000
+        assert "run: vm/20261127T170000Z" in fig.caption and "repetitions: n=3" in fig.caption
+
+
+def test_partial_series_does_not_crash(tmp_path):
+    # Go and gort with series, Boehm without: Boehm falls back to its percentiles.
+    make_run(tmp_path)
+    run = with_series(tmp_path / "run", boehm_series=False)
+    for fn in (plots_gc.gc_pauses, plots_gc.gc_pause_vs_heap, plots_gc.gc_heap_goal):
+        assert isinstance(fn(run, str(tmp_path)), F.Figure), fn.__name__
+
+
+def test_series_of_nulls_is_not_measured(tmp_path):
+    make_run(tmp_path)
+    doc = json.loads((tmp_path / "run" / "run.json").read_text())
+    for e in doc["benchmarks"]:
+        e["series"] = [None, None, None]
+    (tmp_path / "run" / "run.json").write_text(json.dumps(doc))
+    run = load_run(str(tmp_path / "run"))
+    assert isinstance(plots_gc.gc_heap_goal(run, str(tmp_path)), F.Skipped)
+    assert isinstance(plots_gc.gc_pause_vs_heap(run, str(tmp_path)), F.Skipped)
+    assert isinstance(plots_gc.gc_pauses(run, str(tmp_path)), F.Figure)   # percentiles
 
 
 def verdict(run, n):

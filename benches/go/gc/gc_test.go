@@ -71,6 +71,23 @@ import (
 	"time"
 )
 
+// ---- harness markers --------------------------------------------------------
+
+// traceOn: GODEBUG has gctrace=1 (the harness sets it for the GC
+// benchmarks and keeps every cycle from stderr; harness/src/bench_output.cc,
+// parse_gc_trace).
+var traceOn = strings.Contains(os.Getenv("GODEBUG"), "gctrace=1")
+
+// traceMarker prints one of the harness's marker lines among the gctrace
+// lines on stderr: "gort-bench run" when a run of a benchmark function
+// starts, "gort-bench window begin|end" around the measured part, so the
+// harness can tell setup and earlier runs from the measured cycles.
+func traceMarker(line string) {
+	if traceOn {
+		os.Stderr.WriteString(line + "\n")
+	}
+}
+
 // ---- BinaryTrees ------------------------------------------------------------
 
 type node struct{ left, right *node }
@@ -111,13 +128,16 @@ func binaryTrees(maxDepth int) int {
 func BenchmarkBinaryTrees(b *testing.B) {
 	for _, d := range []int{14, 16, 17, 18, 19, 20, 21} {
 		b.Run(fmt.Sprintf("depth=%d", d), func(b *testing.B) {
+			traceMarker("gort-bench run")
 			runtime.GC()
 			c0 := gcCycles()
 			b.ResetTimer()
 			sum := 0
+			traceMarker("gort-bench window begin")
 			for i := 0; i < b.N; i++ {
 				sum = binaryTrees(d)
 			}
+			traceMarker("gort-bench window end")
 			b.StopTimer()
 			b.ReportMetric(float64(gcCycles()-c0)/float64(b.N), "gc_cycles_per_op")
 			b.ReportMetric(float64(sum), "checksum")
@@ -191,14 +211,17 @@ func gcBench() bool {
 }
 
 func BenchmarkGCBench(b *testing.B) {
+	traceMarker("gort-bench run")
 	runtime.GC()
 	c0 := gcCycles()
 	b.ResetTimer()
+	traceMarker("gort-bench window begin")
 	for i := 0; i < b.N; i++ {
 		if !gcBench() {
 			b.Fatal("GCBench: long-lived data lost")
 		}
 	}
+	traceMarker("gort-bench window end")
 	b.StopTimer()
 	b.ReportMetric(float64(gcCycles()-c0)/float64(b.N), "gc_cycles_per_op")
 }
@@ -287,6 +310,7 @@ func runChurn(p churnParams) churnResult {
 	debug.SetGCPercent(r.GOGC)
 	var g0, a0, t0 float64
 	r.C0, g0, a0, t0 = readCPU()
+	traceMarker("gort-bench window begin")
 	per := nslots / p.Workers
 	stepsPerWorker := int64(0)
 	if p.Bytes > 0 {
@@ -326,6 +350,7 @@ func runChurn(p churnParams) churnResult {
 	r.Secs = time.Since(start).Seconds()
 	var g1, a1, t1 float64
 	r.C1, g1, a1, t1 = readCPU()
+	traceMarker("gort-bench window end")
 	r.GCCPU, r.AssistCPU, r.TotalCPU = g1-g0, a1-a0, t1-t0
 	for _, n := range steps {
 		r.Steps += n
@@ -402,6 +427,10 @@ func runChild(b *testing.B, p churnParams, env []string) (churnResult, []traceCy
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("churn child: %v\n%s", err, stderr.String())
+	}
+	if traceOn {
+		// The child's gctrace lines and window markers, for the harness.
+		os.Stderr.Write(stderr.Bytes())
 	}
 	var r churnResult
 	line := strings.TrimSpace(stdout.String())
@@ -480,6 +509,7 @@ func BenchmarkGCChurn(b *testing.B) {
 		secs float64
 	}{{16, 1}, {256, 5}} {
 		b.Run(fmt.Sprintf("live_mib=%d/procs=2", c.live), func(b *testing.B) {
+			traceMarker("gort-bench run")
 			var r churnResult
 			var cs []traceCycle
 			for i := 0; i < b.N; i++ {
@@ -493,6 +523,7 @@ func BenchmarkGCChurn(b *testing.B) {
 func BenchmarkGCGoalSweep(b *testing.B) {
 	for _, g := range []int{25, 50, 100, 200, 400} {
 		b.Run(fmt.Sprintf("gogc=%d/procs=2", g), func(b *testing.B) {
+			traceMarker("gort-bench run")
 			var r churnResult
 			var cs []traceCycle
 			for i := 0; i < b.N; i++ {

@@ -36,6 +36,20 @@ bool parse_gbench_json(const std::string& text, std::vector<Sample>* out,
 // parse_go_bench reads `go test -bench` output (other lines are ignored).
 std::vector<Sample> parse_go_bench(const std::string& text);
 
+// parse_gc_trace reads a benchmark process's stderr for its GC cycles
+// (docs/results-schema.md, "series"): Go's gctrace lines (GODEBUG=gctrace=1;
+// libgort prints the same format), the Boehm baseline's own
+// "boehm gc N @Ts: S ms stop, A->B MB in use, H MB heap" lines (live_mb from
+// the "In-use heap: ..." line Boehm prints before it under GC_PRINT_STATS=1,
+// else null), and the markers
+// the GC benchmarks print beside them: "gort-bench run" when a run of the
+// benchmark function starts (Google Benchmark's calibration runs and the
+// measured one, which is the last) and "gort-bench window begin|end" around
+// a measured window. Every cycle gets `run` (run markers seen before it)
+// and `measured`: in the last run and, when the process printed window
+// markers, inside a window. Null when the text holds no cycle line.
+nlohmann::json parse_gc_trace(const std::string& text);
+
 // split_bench_name splits "Name/k:v/k2=v2-8" into base and params; *procs
 // gets Go's -P suffix when `go_suffix` (else 0).
 std::string split_bench_name(const std::string& full, bool go_suffix, nlohmann::json* params, int* procs);
