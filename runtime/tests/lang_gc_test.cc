@@ -51,24 +51,7 @@ static_assert(std::is_trivially_destructible_v<gort::swiss_map<std::string, std:
 static_assert(gort::lang::noscan_v<std::int64_t> && !gort::lang::noscan_v<ptr<Node>> &&
               !gort::lang::noscan_v<Node*>);
 
-class Env {
- public:
-  Env(const char* name, const char* value) : name_(name) {
-    const char* old = getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    setenv(name, value, 1);
-  }
-  ~Env() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  bool had_ = false;
-  std::string old_;
-};
+using gort::testing::Env;
 
 // churn allocates garbage (reusing what a wrong sweep freed) so cycles run.
 void churn(int n) {

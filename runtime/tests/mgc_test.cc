@@ -33,25 +33,7 @@ struct Leaf {  // pointer-free: a noscan object
   std::uint64_t a = kMagic, b = 0;
 };
 
-// Env sets GODEBUG (and friends) for one run() and restores them after.
-class Env {
- public:
-  Env(const char* name, const char* value) : name_(name) {
-    const char* old = getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    setenv(name, value, 1);
-  }
-  ~Env() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  bool had_ = false;
-  std::string old_;
-};
+using gort::testing::Env;
 
 // One finalizer counter per test (an object a conservative scan kept
 // alive in one test may be finalized during a later one).

@@ -1,6 +1,7 @@
 // test_util.h — helpers shared by the runtime tests.
 #pragma once
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "gort/gort.h"
@@ -44,6 +46,27 @@ class Watchdog {
   std::condition_variable cv_;
   bool done_ = false;
   std::thread t_;
+};
+
+// Env sets an environment variable for a scope (the knobs are read again at
+// the start of each run()) and restores it after.
+class Env {
+ public:
+  Env(const char* name, const char* value) : name_(name) {
+    const char* old = getenv(name);
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~Env() {
+    if (had_) setenv(name_, old_.c_str(), 1);
+    else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  bool had_ = false;
+  std::string old_;
 };
 
 // wait_until yields until pred() holds.

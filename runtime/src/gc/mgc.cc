@@ -62,6 +62,7 @@
 #include "gort/runtime.h"
 #include "mem/malloc.h"
 #include "mem/mstats.h"
+#include "mem/scavenger.h"
 #include "mem/span.h"
 #include "mem/sweep.h"
 #include "sched/proc.h"
@@ -118,9 +119,26 @@ std::uint64_t non_heap_memory() {
   return mem::g_counters.metadata_bytes.load(std::memory_order_relaxed) + stack::bytes_in_use();
 }
 
+// limit_overhead is what the memory limit must leave besides heap
+// objects, for the pacer's limit goal: memory outside the heap, plus the
+// heap's fragmentation — bytes of in-use spans that hold no object and that
+// heap_live does not count (free slots of spans no mcache holds). Call it
+// swept (sweep termination): unswept garbage counts in heap_live.
+// Without the fragmentation term, 8 MiB of live chunks scattered over the
+// heap kept 4-5 MiB more pages in use than the goal allowed, past a 32 MiB
+// limit (memlimit_test). Free pages are the scavenger's (update_scavenger_limit).
+std::uint64_t limit_overhead() {
+  const mem::Stats st = mem::read_stats();
+  const std::uint64_t live = st.heap_live > 0 ? static_cast<std::uint64_t>(st.heap_live) : 0;
+  return non_heap_memory() + (st.heap_in_use > live ? st.heap_in_use - live : 0);
+}
+
 void request_cycle(bool forced) {
   if (!g_state.running || g_state.shutting_down.load(std::memory_order_acquire)) return;
   if (forced) g_state.forced_requests.fetch_add(1, std::memory_order_acq_rel);
+  // The heap reached the trigger: allocating goroutines look in at
+  // assist_if_owed, which yields to the controller (wait_for_cycle_start).
+  if (!forced) detail::g_assist_pending.store(true, std::memory_order_release);
   bool f = false;
   if (g_state.requested.compare_exchange_strong(f, true, std::memory_order_acq_rel)) {
     g_state.req.wake();
@@ -205,6 +223,13 @@ void run_cycle(bool forced) {
   // 0. Finish the previous sweep.
   while (mem::sweep_one()) {
   }
+  // The trigger was seen while unswept garbage still counted in heap_live;
+  // swept, the heap may be well under it (back-to-back cycles under a
+  // memory limit started cycles at 8 MiB with an 18 MiB goal that way).
+  if (!forced && heap_live_now() < g_state.pacer.trigger()) {
+    detail::g_assist_pending.store(false, std::memory_order_release);
+    return;
+  }
   const int procs0 = sched::max_procs();
   start_workers(procs0);
 
@@ -213,7 +238,8 @@ void run_cycle(bool forced) {
   sched::stop_the_world("GC sweep termination");
   const int procs = sched::max_procs();
   const std::uint64_t heap0 = heap_live_now();
-  const Pacer::CyclePlan plan = g_state.pacer.start_cycle(t0, heap0, procs, non_heap_memory());
+  const std::uint64_t overhead = limit_overhead();
+  const Pacer::CyclePlan plan = g_state.pacer.start_cycle(t0, heap0, procs, overhead);
   g_state.dedicated_needed = plan.dedicated_workers;
   g_state.dedicated_running.store(0, std::memory_order_relaxed);
   g_state.fractional_goal = plan.fractional_goal;
@@ -324,8 +350,9 @@ void run_cycle(bool forced) {
   in.idle_ns = static_cast<std::int64_t>(idle);
   in.heap_alloc_during_mark = alloc_during;
   in.gomaxprocs = procs;
-  in.non_heap_memory = non_heap_memory();
+  in.non_heap_memory = overhead;  // as measured swept, at sweep termination
   g_state.pacer.end_cycle(in);
+  update_scavenger_limit();
   mem::set_heap_goal(g_state.pacer.heap_goal());
 
   // Sweep cycle: every span becomes unswept; mcaches give theirs back.
@@ -354,8 +381,8 @@ void run_cycle(bool forced) {
   g_state.total_idle_ns.fetch_add(idle, std::memory_order_relaxed);
   g_state.total_gc_cpu_ns.fetch_add(stw_cpu + assist + ded + frac + idle, std::memory_order_relaxed);
   g_state.total_scanned.fetch_add(in.heap_scan_work, std::memory_order_relaxed);
-  g_state.limiter.update(t3, static_cast<std::int64_t>(g_state.total_gc_cpu_ns.load()), procs,
-                         static_cast<std::int64_t>(g_state.total_idle_ns.load()));
+  note_gc_cpu(static_cast<std::int64_t>(stw_cpu));
+  limiter_tick(t3);
 
   CycleRecord r{};
   r.cycle = cycle;
@@ -411,7 +438,11 @@ void controller() {
     }
     g_state.requested.store(false, std::memory_order_release);
     const bool forced = g_state.forced_requests.exchange(0, std::memory_order_acq_rel) > 0;
-    if (forced || heap_live_now() >= g_state.pacer.trigger()) run_cycle(forced);
+    if (forced || heap_live_now() >= g_state.pacer.trigger()) {
+      run_cycle(forced);
+    } else if (g_state.phase.load(std::memory_order_acquire) == GcPhase::kOff) {
+      detail::g_assist_pending.store(false, std::memory_order_release);  // no cycle: nothing to wait for
+    }
     g_state.in_cycle.store(false, std::memory_order_seq_cst);
     wake_waiters();
   }
@@ -467,6 +498,47 @@ void on_span_alloc(std::size_t bytes) noexcept {
   }
 }
 
+void wait_for_cycle_start() {
+  sched::G* gp = sched::getg();
+  if (gp == nullptr || gp->gc_is_worker || gp->system) return;
+  const std::int64_t t0 = now_ns();
+  for (;;) {
+    gort::gosched();
+    if (g_state.phase.load(std::memory_order_acquire) != GcPhase::kOff) return;  // started
+    if (!g_state.requested.load(std::memory_order_acquire) && !g_state.in_cycle.load(std::memory_order_acquire))
+      return;  // nothing pending (or the cycle already ended)
+    if (heap_live_now() < g_state.pacer.heap_goal()) return;  // room left: let the cycle catch up
+    if (now_ns() - t0 > 2'000'000) return;
+  }
+}
+
+namespace {
+std::atomic<std::int64_t> g_limiter_gc_ns{0}, g_limiter_idle_ns{0};  // cumulative, all runs
+}  // namespace
+
+void note_gc_cpu(std::int64_t ns) noexcept { g_limiter_gc_ns.fetch_add(ns, std::memory_order_relaxed); }
+void note_idle_mark(std::int64_t ns) noexcept { g_limiter_idle_ns.fetch_add(ns, std::memory_order_relaxed); }
+
+void limiter_tick(std::int64_t now) noexcept {
+  // Sysmon runs from after init_for_run (the limiter's reset) until after
+  // shutdown_for_run: no reset races with this.
+  g_state.limiter.update(now, g_limiter_gc_ns.load(std::memory_order_relaxed), sched::max_procs(),
+                         g_limiter_idle_ns.load(std::memory_order_relaxed));
+}
+
+void update_scavenger_limit() {
+  const std::int64_t limit = g_state.pacer.memory_limit();
+  if (limit == INT64_MAX) {
+    mem::set_retained_limit(SIZE_MAX);
+    return;
+  }
+  // Go's scavenger aims at 95% of the limit for everything the runtime
+  // holds; the heap's share is what the rest leaves.
+  const std::uint64_t want = static_cast<std::uint64_t>(limit) / 20 * 19;
+  const std::uint64_t other = non_heap_memory();
+  mem::set_retained_limit(want > other ? static_cast<std::size_t>(want - other) : 0);
+}
+
 void init_for_run() {
   const debug::Knobs& k = debug::knobs();
   for (Worker* w : *g_all_workers) delete w;
@@ -487,6 +559,7 @@ void init_for_run() {
   g_sweep.reset();
   g_state.pacer.set_gogc(k.gogc);
   g_state.pacer.set_memory_limit(k.gomemlimit < 0 ? INT64_MAX : k.gomemlimit);
+  update_scavenger_limit();
   g_state.limiter.reset();
   g_state.runtime_start_ns = sched::nanotime_raw();
   for (auto& p : g_state.p) {
@@ -569,6 +642,10 @@ int set_gc_percent(int percent) {
 
 std::int64_t set_memory_limit(std::int64_t bytes) {
   const std::int64_t prev = gc::g_state.pacer.set_memory_limit(bytes);
+  if (bytes >= 0) {
+    gc::update_scavenger_limit();
+    mem::set_heap_goal(gc::g_state.pacer.heap_goal());  // a lower limit: release what is over it now
+  }
   if (bytes >= 0 && gc::g_state.running && gc::heap_live_now() >= gc::g_state.pacer.trigger())
     gc::request_cycle(false);
   return prev;

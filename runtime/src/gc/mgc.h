@@ -30,7 +30,9 @@ enum class GcPhase : std::uint32_t {
 
 namespace detail {
 // g_assist_pending: true while mark assists may be owed (the blacken
-// window); the allocator checks it after each allocation.
+// window), and from an allocation's request for a cycle until that cycle
+// starts; the allocator checks it after each allocation and then calls
+// assist_if_owed.
 extern std::atomic<bool> g_assist_pending;
 }  // namespace detail
 
@@ -41,8 +43,34 @@ extern std::atomic<bool> g_assist_pending;
 // charges the running goroutine's assist debt during mark. Called with
 // preemption disabled; never blocks.
 void on_span_alloc(std::size_t bytes) noexcept;
-// assist_if_owed pays the current goroutine's assist debt by marking.
+// assist_if_owed pays the current goroutine's assist debt by marking; with
+// no mark running and a cycle requested, it calls wait_for_cycle_start.
 void assist_if_owed();
+// wait_for_cycle_start: an allocation crossed the trigger and requested a
+// cycle. The controller is a goroutine readied onto this P; left to the
+// next preemption (a time slice), it started cycles tens of MiB past a
+// memory-limit goal while two goroutines allocated (memlimit_test). The
+// allocating goroutine yields its P now, and keeps yielding while the heap
+// is at or past the goal and the cycle has not started (at most 2 ms per
+// allocation, as an assist's wait). No-op off a goroutine and on GC ones.
+void wait_for_cycle_start();
+// note_gc_cpu / note_idle_mark add GC CPU ns for the CPU limiter as the
+// work is done (an assist, a worker's stint; STW pauses x procs at cycle
+// end), so that its updates mid-cycle see it; idle-priority marking is
+// counted apart (it used CPU the mutator left: not GC time to cap).
+void note_gc_cpu(std::int64_t ns) noexcept;
+void note_idle_mark(std::int64_t ns) noexcept;
+// limiter_tick updates the GC CPU limiter (sysmon, every loop: 20 us to
+// 10 ms). With updates only at cycle ends, a limiter engaged at the end of
+// a cycle stayed engaged through the whole next one: no assists for a
+// second or more, and a 48 MiB live heap under a 16 MiB limit grew past
+// 300 MiB (memlimit_test). Any thread; cheap when another is updating.
+void limiter_tick(std::int64_t now_ns) noexcept;
+// update_scavenger_limit tells the scavenger how much heap the memory
+// limit leaves retained: 95% of the limit minus the runtime's non-heap
+// memory (stacks, metadata) now (no limit: unbounded). At each mark
+// termination and each set_memory_limit.
+void update_scavenger_limit();
 
 // marking reports whether a mark phase is running (the scheduler's and the
 // channels' fast check).

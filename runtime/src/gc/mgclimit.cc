@@ -12,6 +12,8 @@ bool CpuLimiter::update(std::int64_t now_ns, std::int64_t gc_cpu_ns_total, int g
   const int procs = gomaxprocs < 1 ? 1 : gomaxprocs;
   if (!started_) {
     started_ = true;
+    last_gc_ = gc_cpu_ns_total;
+    last_idle_ = idle_ns_total;
   } else if (now_ns > last_now_) {
     const std::int64_t wall = now_ns - last_now_;
     // The interval ran with the P count of its start.
@@ -20,10 +22,14 @@ bool CpuLimiter::update(std::int64_t now_ns, std::int64_t gc_cpu_ns_total, int g
     const std::int64_t idle = std::clamp<std::int64_t>(idle_ns_total - last_idle_, 0, total - gc);
     if (limiting_.load(std::memory_order_relaxed)) engaged_ns_.fetch_add(wall, std::memory_order_relaxed);
     accumulate(total - gc - idle, gc);
+    // GC time that did not fit in this interval counts in the next ones:
+    // the collector reports an assist or a worker's stint when it ends, in
+    // one lump that may be longer than a sysmon interval (clamped and
+    // dropped, a 92% GC never filled the bucket).
+    last_gc_ += gc;
+    last_idle_ += idle;
   }
   last_now_ = std::max(now_ns, last_now_);
-  last_gc_ = std::max(gc_cpu_ns_total, last_gc_);
-  last_idle_ = std::max(idle_ns_total, last_idle_);
   if (procs != procs_) {
     procs_ = procs;
     const std::int64_t cap = kCapacityPerProc * procs;

@@ -22,8 +22,8 @@
 // would have suppressed), wall time spent limiting in engaged_ns().
 //
 // Who calls what, when (thread-safety):
-//   * update(): from anywhere (sysmon every ~10 ms, the collector at cycle
-//     transitions, the allocator when it notices time passing), concurrently:
+//   * update(): from anywhere (sysmon at each loop, 20 us to 10 ms apart,
+//     and the collector at each mark termination: gc::limiter_tick), concurrently:
 //     one caller at a time does the work, under an internal try-lock; a
 //     caller that finds it held returns false and changes nothing (the
 //     holder's update, or the next one, covers its interval).
@@ -50,7 +50,9 @@ class CpuLimiter {
   // monotonic time, gc_cpu_ns_total and idle_ns_total are cumulative counters
   // (they only grow), gomaxprocs is the current P count. The first call only
   // sets the baseline. A GOMAXPROCS change resizes the bucket (fill kept,
-  // clamped to the new capacity). Returns false if another thread was
+  // clamped to the new capacity). GC and idle time beyond the interval's
+  // wall x procs are carried into later intervals (counters that report
+  // work in lumps), not dropped. Returns false if another thread was
   // updating (nothing changed).
   bool update(std::int64_t now_ns, std::int64_t gc_cpu_ns_total, int gomaxprocs, std::int64_t idle_ns_total = 0);
 

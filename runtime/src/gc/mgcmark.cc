@@ -559,15 +559,18 @@ void worker_loop(Worker* wk) {
     switch (wk->mode) {
       case WorkerMode::kDedicated:
         g_state.dedicated_ns.fetch_add(ran, std::memory_order_relaxed);
+        note_gc_cpu(ran);
         g_state.dedicated_running.fetch_sub(1, std::memory_order_acq_rel);
         break;
       case WorkerMode::kFractional:
         g_state.fractional_ns.fetch_add(ran, std::memory_order_relaxed);
+        note_gc_cpu(ran);
         g_state.p[wk->pid].fractional_ns += ran;
         g_state.p[wk->pid].frac_start.store(0, std::memory_order_relaxed);
         break;
       case WorkerMode::kIdle:
         g_state.idle_ns.fetch_add(ran, std::memory_order_relaxed);
+        note_idle_mark(ran);
         break;
       case WorkerMode::kNone:
         break;
@@ -652,12 +655,19 @@ struct AssistBudget {
 
 bool assist_should_stop(void* arg) {
   auto* b = static_cast<AssistBudget*>(arg);
+  // The CPU limiter engaged meanwhile: the rest of the debt is forgiven.
+  if (g_state.limiter.limiting()) return true;
   return static_cast<std::int64_t>(b->w->scanned_bytes - b->start_scanned) >= b->remaining;
 }
 
 }  // namespace
 
 void assist_if_owed() {
+  if (!g_state.blacken.load(std::memory_order_acquire) &&
+      g_state.phase.load(std::memory_order_acquire) == GcPhase::kOff) {
+    if (g_state.requested.load(std::memory_order_acquire)) wait_for_cycle_start();
+    return;
+  }
   G* gp = sched::getg();
   if (gp == nullptr || gp->gc_assist_bytes >= 0) return;
   if (!g_state.blacken.load(std::memory_order_acquire) || g_state.limiter.limiting()) {
@@ -681,6 +691,7 @@ void assist_if_owed() {
       break;
     }
   }
+  std::int64_t yielded = 0;
   if (owed > 0) {
     Work w;
     AssistBudget b{owed, 0, &w};
@@ -694,7 +705,11 @@ void assist_if_owed() {
     const std::int64_t wait_until = t0 + 2'000'000;
     while (owed > 0 && g_state.blacken.load(std::memory_order_acquire) && !g_state.limiter.limiting() &&
            sched::nanotime_raw() < wait_until) {
+      // The time given away here is other goroutines' (workers' included,
+      // which count their own): not assist CPU.
+      const std::int64_t y0 = sched::nanotime_raw();
       gort::gosched();
+      yielded += sched::nanotime_raw() - y0;
       std::int64_t c = g_state.assist_credit.load(std::memory_order_relaxed);
       const std::int64_t take = std::min(c, owed);
       if (take > 0 && g_state.assist_credit.compare_exchange_strong(c, c - take, std::memory_order_relaxed))
@@ -708,7 +723,9 @@ void assist_if_owed() {
   }
   // Debt left now is forgiven: the mark ended, or the limiter caps GC CPU.
   gp->gc_assist_bytes = 0;
-  g_state.assist_ns.fetch_add(static_cast<std::uint64_t>(sched::nanotime_raw() - t0), std::memory_order_relaxed);
+  const std::int64_t assisted = std::max<std::int64_t>(sched::nanotime_raw() - t0 - yielded, 0);
+  g_state.assist_ns.fetch_add(static_cast<std::uint64_t>(assisted), std::memory_order_relaxed);
+  note_gc_cpu(assisted);
   maybe_signal_done();
 }
 

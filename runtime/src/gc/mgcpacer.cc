@@ -156,7 +156,21 @@ double Pacer::revise(std::uint64_t heap_live, std::uint64_t scan_work_done, std:
   std::uint64_t expected = scan_work_expected ? scan_work_expected : expected_scan_.load(std::memory_order_relaxed);
   if (expected == 0) expected = scan_work_max ? scan_work_max : std::max<std::uint64_t>(start, 1);
   const double goal = static_cast<double>(goal_u);
-  const double hard_goal = goal * kMaxOvershoot;
+  double hard_goal = goal * kMaxOvershoot;
+  if (goal_from_limit_.load(std::memory_order_relaxed)) {
+    // Under the memory limit the heap may pass the goal only into the
+    // headroom the goal left under the limit (limit - non-heap memory), not
+    // 10% past it: a 64 MiB limit with a 48 MiB goal went 5 MiB over the
+    // limit that way (memlimit_test). When the live heap alone is over the
+    // limit (the goal is the floor), the 10% stays: the CPU limiter, not
+    // the heap, gives then.
+    const std::int64_t limit = memory_limit_.load(std::memory_order_relaxed);
+    const std::uint64_t non_heap = non_heap_.load(std::memory_order_relaxed);
+    const double room = static_cast<std::uint64_t>(limit) > non_heap
+                            ? static_cast<double>(static_cast<std::uint64_t>(limit) - non_heap)
+                            : 0.0;
+    if (room >= goal) hard_goal = std::min(hard_goal, room);
+  }
   double eff_goal = goal;
   double exp_work = static_cast<double>(expected);
   const double done = static_cast<double>(scan_work_done);

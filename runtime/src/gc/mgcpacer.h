@@ -113,6 +113,7 @@ class Pacer {
   static constexpr std::uint64_t kLimitMinHeadroom = 1u << 20;
   static constexpr std::uint64_t kLimitFloorMinRunway = 256u << 10;  // floor: heap_marked + max(this, heap_marked/32)
   static constexpr double kMaxOvershoot = 1.10;                   // revise's hard goal: 10% past the goal
+                                                                  // (under the limit: at most limit - non-heap)
 
   explicit Pacer(int gogc = 100, std::int64_t memory_limit = INT64_MAX);
   Pacer(const Pacer&) = delete;

@@ -5,6 +5,7 @@
 #include "mem/asan.h"
 #include "mem/mheap.h"
 #include "mem/mstats.h"
+#include "mem/scavenger.h"
 
 namespace gort::mem {
 
@@ -67,6 +68,7 @@ Span* MCentral::cache_span(SpanClass spc) {
   // Nothing reusable: a fresh span from the heap.
   s = g_heap.alloc_small_span(spc);
   g_counters.central_grow.fetch_add(1, std::memory_order_relaxed);
+  scavenger_note_growth();  // the heap may have grown past the memory limit's share
 have:
   g_counters.central_cache_span.fetch_add(1, std::memory_order_relaxed);
   // The free slots now count as live until the mcache gives the span back.

@@ -31,6 +31,7 @@ constexpr int kCpuPercent = 1;
 constexpr int kCatchUpCpuPercent = 10;
 
 std::atomic<std::uint64_t> g_goal{kDefaultGoal};
+std::atomic<std::size_t> g_retained_limit{SIZE_MAX};  // from the memory limit (set_retained_limit)
 std::once_flag g_start_once;
 // The worker's sleep. Never destroyed: the detached worker may still be
 // waiting on it while static destructors run at exit.
@@ -78,7 +79,8 @@ void sleep_or_kick(std::chrono::nanoseconds d) {
     }
     g_counters.scav_work_ns.fetch_add(static_cast<std::uint64_t>(took), std::memory_order_relaxed);
     // Sleep so that work / (work + sleep) == the CPU share.
-    const int pct = have > 2 * target ? kCatchUpCpuPercent : kCpuPercent;
+    const int pct = have > 2 * target || have > g_retained_limit.load(std::memory_order_relaxed) ? kCatchUpCpuPercent
+                                                                                              : kCpuPercent;
     const std::int64_t nap = std::max<std::int64_t>(took * (100 - pct) / pct, 20000);
     std::this_thread::sleep_for(std::chrono::nanoseconds(nap));
   }
@@ -106,14 +108,25 @@ std::size_t scavenge_step(std::size_t max_bytes) {
 
 std::size_t scavenger_retained_target() {
   const std::uint64_t goal = g_goal.load(std::memory_order_relaxed);
-  return goal > (UINT64_MAX / 11) * 10 ? SIZE_MAX : static_cast<std::size_t>(goal + goal / 10);
+  const std::size_t by_goal = goal > (UINT64_MAX / 11) * 10 ? SIZE_MAX : static_cast<std::size_t>(goal + goal / 10);
+  return std::min(by_goal, g_retained_limit.load(std::memory_order_relaxed));
 }
+
+void set_retained_limit(std::size_t bytes) { g_retained_limit.store(bytes, std::memory_order_relaxed); }
 
 void scavenger_note_growth() {
   std::call_once(g_start_once, [] {
     sleeper();
     std::thread(worker).detach();
   });
+  // Over what the memory limit allows: release the excess now, on this
+  // thread, before the heap grows further (the worker's 1-10% pace would
+  // let a fast allocator run past the limit meanwhile). Only free pages go:
+  // a heap whose live part is over the limit stays over it.
+  const std::size_t limit = g_retained_limit.load(std::memory_order_relaxed);
+  for (std::size_t have = retained(); have > limit; have = retained()) {
+    if (scavenge_step(std::min(have - limit, kStepBytes)) == 0) break;
+  }
   if (retained() > scavenger_retained_target() && !g_kicked.exchange(true, std::memory_order_acq_rel)) {
     sleeper().cv.notify_one();
   }

@@ -30,11 +30,20 @@ namespace gort::mem {
 std::size_t scavenge_step(std::size_t max_bytes);
 
 // scavenger_note_growth starts the worker on first use and wakes it when
-// retained memory exceeds its target. Cheap; call after the heap grows or
-// shrinks. REQUIRES: no allocator lock held.
+// retained memory exceeds its target; over the memory limit's share it
+// releases free pages itself first. Cheap unless over the limit; call after
+// the heap grows (a fresh span) or shrinks. REQUIRES: no allocator lock held.
 void scavenger_note_growth();
 
-// scavenger_retained_target returns heap_goal * 1.1 in bytes.
+// scavenger_retained_target returns heap_goal * 1.1 in bytes, or less if
+// the memory limit allows less (set_retained_limit).
 std::size_t scavenger_retained_target();
+
+// set_retained_limit: the most heap memory (heap_sys - heap_released) the
+// memory limit leaves the heap (SIZE_MAX: no limit; the GC sets it from
+// GOMEMLIMIT at each cycle and each limit change). Over it, the worker
+// runs at its catch-up pace, and scavenger_note_growth releases the excess
+// synchronously, as Go's allocator does when it would pass the limit.
+void set_retained_limit(std::size_t bytes);
 
 }  // namespace gort::mem

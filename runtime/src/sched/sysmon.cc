@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "debug/knobs.h"
+#include "gc/mgc.h"
 #include "sched/proc.h"
 #include "sched/runtime2.h"
 
@@ -153,6 +154,7 @@ void sysmon_main() {
     if (sysmon_stop_flag.load(std::memory_order_acquire)) break;
     now = nanotime_raw();
     g_coarse_now.store(now, std::memory_order_relaxed);
+    gc::limiter_tick(now);  // the GC CPU limiter's periodic update
     if (sched_->exiting.load(std::memory_order_acquire)) {
       // Keep asking running goroutines to stop so their Ms can leave.
       int procs = sched_->gomaxprocs.load(std::memory_order_acquire);
