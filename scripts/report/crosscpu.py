@@ -88,6 +88,8 @@ def plot(base: Run, results: dict, outdir: str):
     palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
     allents = []
     for j, (run_id, rs) in enumerate(results.items()):
+        if not rs:
+            continue  # nothing in common with the baseline: no points, no legend entry
         ys, xs, lo, hi = [], [], [], []
         n_run = sorted({r.n_run for r in rs})
         for r in rs:

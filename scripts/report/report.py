@@ -2,14 +2,15 @@
 """report.py — the gort-bench report: plots, the claims table, cross-CPU page.
 
 Usage:
-  /usr/bin/python3 scripts/report/report.py RUN_DIR [RUN_DIR...] [--out DIR] [--baseline RUN_DIR]
+  /usr/bin/python3 scripts/report/report.py RUN_DIR [RUN_DIR...] [--out DIR] [--baseline RUN_DIR] [--merge]
 
 Reads each RUN_DIR/run.json (docs/results-schema.md). The first run is the one
 reported on (context, plots, claims); with several runs, a cross-CPU page
 compares every run against the baseline (default: the first run).
 Writes into --out (default: FIRST_RUN/report/): report.md, report.html (every
 PNG embedded, so the file stands alone), the PNG plots, and with several runs
-crosscpu.md / crosscpu.html. Prints the path of report.html.
+crosscpu.md / crosscpu.html. With --merge, the runs of one machine are first
+pooled into one (runs.merge_runs). Prints the path of report.html.
 
 Exit status: 0 written; 2 malformed or partial input (one line on stderr).
 A plot whose data the run does not have is listed as "not measured in this run".
@@ -23,7 +24,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runs import InputError, Run, load_run  # noqa: E402  (numpy only: bad input fails fast)
+from runs import InputError, Run, load_run, merge_runs  # noqa: E402  (numpy only: bad input fails fast)
 from writers import H, Img, P, Table, UL, to_html, to_markdown, write_atomic  # noqa: E402
 
 # Report sections in order; each module has SECTION, PLOTS and optionally
@@ -56,6 +57,9 @@ def parse_args(argv):
     ap.add_argument("runs", nargs="+", metavar="RUN_DIR")
     ap.add_argument("--out", metavar="DIR", help="output directory (default: FIRST_RUN/report)")
     ap.add_argument("--baseline", metavar="RUN_DIR", help="baseline of the cross-CPU comparison (default: first run)")
+    ap.add_argument("--merge", action="store_true",
+                    help="pool the runs of each machine (host, CPU model) into one reported run "
+                         "(a suite run in steps); the first run given wins where two measured the same entry")
     return ap.parse_args(argv)
 
 
@@ -166,6 +170,8 @@ def main(argv=None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         runs = [load_run(p) for p in args.runs]
+        if args.merge:
+            runs = merge_runs(runs)
         base = runs[0]
         if args.baseline:
             b = load_run(args.baseline)
@@ -176,7 +182,7 @@ def main(argv=None) -> int:
                 runs.append(b)
                 base = b
     except UsageError as e:
-        print(f"report: {e} (usage: report.py RUN_DIR [RUN_DIR...] [--out DIR] [--baseline RUN_DIR])", file=sys.stderr)
+        print(f"report: {e} (usage: report.py RUN_DIR [RUN_DIR...] [--out DIR] [--baseline RUN_DIR] [--merge])", file=sys.stderr)
         return 2
     except InputError as e:
         print(f"report: {e}", file=sys.stderr)

@@ -265,6 +265,37 @@ class Run:
         return f"n={ns[0]}" if len(ns) == 1 else f"n={ns[0]}–{ns[-1]}"
 
 
+def entry_key(e: Entry) -> tuple:
+    """entry_key: what makes two entries the same measurement (benchmark,
+    implementation, parameters)."""
+    return (e.name, e.impl, tuple(sorted((k, str(v)) for k, v in e.params.items())))
+
+
+def merge_runs(runs: list[Run]) -> list[Run]:
+    """merge_runs pools the runs of each machine (host and CPU model) into one
+    Run, in the order given: a suite run in steps (the quick suite, then a
+    GOMAXPROCS sweep, then the long GC benchmarks) reported as one. An entry
+    measured again by a later run of the same machine (same benchmark,
+    implementation and parameters) is left out: the first run given wins.
+    The merged run's id joins the ids with '+'; its context is the first's,
+    with the ids it pooled under context['merged_runs']."""
+    out: dict[tuple, Run] = {}
+    for r in runs:
+        m = out.get(r.machine_key)
+        if m is None:
+            ctx = dict(r.context)
+            ctx["merged_runs"] = [r.run_id]
+            out[r.machine_key] = Run(path=r.path, run_id=r.run_id, context=ctx, entries=list(r.entries), suite=r.suite)
+            continue
+        seen = {entry_key(e) for e in m.entries}
+        m.entries += [e for e in r.entries if entry_key(e) not in seen]
+        m.run_id += "+" + r.run_id
+        m.context["merged_runs"].append(r.run_id)
+        if r.suite and r.suite != m.suite:
+            m.suite = f"{m.suite}+{r.suite}" if m.suite else r.suite
+    return list(out.values())
+
+
 def load_run(path: str) -> Run:
     """load_run reads and validates RUN_DIR/run.json (or a run.json path)."""
     if os.path.isdir(path):

@@ -256,3 +256,65 @@ def test_unwritable_out_exits_2(tmp_path, capsys):
     assert report.main([PARTIAL, "--out", str(blocker / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write the report" in err[0]
+
+
+def _copy_run(src, dst, edit):
+    """_copy_run writes a copy of the run at src into dst after edit(doc)."""
+    os.makedirs(dst)
+    doc = json.load(open(os.path.join(src, "run.json")))
+    edit(doc)
+    with open(os.path.join(dst, "run.json"), "w") as f:
+        json.dump(doc, f)
+    return str(dst)
+
+
+def test_merge_pools_one_machines_runs_first_wins(tmp_path):
+    from runs import load_run, merge_runs
+
+    def step_b(doc):  # a second step on the same machine: one new benchmark, one re-measured
+        doc["run_id"] = "vm2/B"
+        first = dict(doc["benchmarks"][0])
+        doc["benchmarks"] = [dict(first, samples=[99.0] * 5, median=99.0),
+                             dict(first, name="ExtraOnlyInB", samples=[1.0] * 5, median=1.0)]
+
+    def other_machine(doc):
+        doc["run_id"] = "big/C"
+        doc["context"]["host"] = "other"
+
+    a = load_run(VM2)
+    b = load_run(_copy_run(VM2, tmp_path / "b", step_b))
+    c = load_run(_copy_run(VM2, tmp_path / "c", other_machine))
+    merged = merge_runs([a, b, c])
+    assert [m.run_id for m in merged] == [a.run_id + "+vm2/B", "big/C"]
+    m = merged[0]
+    assert len(m.entries) == len(a.entries) + 1
+    assert m.context["merged_runs"] == [a.run_id, "vm2/B"]
+    first = [e for e in m.entries if e.name == a.entries[0].name and e.impl == a.entries[0].impl
+             and e.params == a.entries[0].params]
+    assert len(first) == 1 and float(first[0].median) != 99.0   # the first run given wins
+    assert any(e.name == "ExtraOnlyInB" for e in m.entries)
+    assert len(merged[1].entries) == len(c.entries)             # another machine stays apart
+
+
+def test_report_merge_reports_steps_as_one_run(tmp_path):
+    def step_b(doc):
+        doc["run_id"] = "vm2/B"
+        doc["benchmarks"] = [dict(doc["benchmarks"][0], name="ExtraOnlyInB")]
+    b = _copy_run(VM2, tmp_path / "b", step_b)
+    out = str(tmp_path / "out")
+    assert report.main([VM2, b, "--merge", "--out", out]) == 0
+    md = open(os.path.join(out, "report.md")).read()
+    assert "ExtraOnlyInB" in md
+    assert not os.path.exists(os.path.join(out, "crosscpu.md"))  # one machine: nothing to compare
+
+
+def test_cross_cpu_with_a_run_sharing_nothing(tmp_path):
+    def disjoint(doc):  # another machine that measured none of the baseline's benchmarks
+        doc["run_id"] = "other/D"
+        doc["context"]["host"] = "other"
+        for b in doc["benchmarks"]:
+            b["name"] = "Only" + b["name"]
+    d = _copy_run(VM2, tmp_path / "d", disjoint)
+    out = str(tmp_path / "out")
+    assert report.main([VM2, d, "--out", out]) == 0
+    assert os.path.exists(os.path.join(out, "crosscpu.md"))
