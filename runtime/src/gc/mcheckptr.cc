@@ -85,14 +85,22 @@ std::uintptr_t* shadow_word(std::uintptr_t a, bool create) {
 
 }  // namespace
 
-const char* bad_pointer_reason(std::uintptr_t v) noexcept {
+// A store may race with the sweep of the target's span, which rewrites its
+// alloc bits (a live object's bit keeps its value): the bits and freeindex
+// are read with atomic loads, outside TSan's instrumentation (the sweeper
+// writes them with plain stores).
+__attribute__((no_sanitize("thread"))) const char* bad_pointer_reason(std::uintptr_t v) noexcept {
   if (v == 0 || mem::is_zerobase(reinterpret_cast<const void*>(v))) return nullptr;
   if (!mem::in_arena(reinterpret_cast<const void*>(v))) return "it points outside the GC heap";
   mem::Span* s = mem::span_of(reinterpret_cast<const void*>(v));
   if (s == nullptr || s->state.load(std::memory_order_acquire) != mem::SpanState::kInUse)
     return "it points into heap pages that hold no objects (a free span: the object was freed)";
   if (v < s->base || v >= s->limit) return "it points past the last object of its span";
-  if (s->is_free_racy(s->object_index(v)))
+  const std::size_t i = s->object_index(v);
+  const std::uint32_t fi = __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED);
+  const std::uint64_t* ab = __atomic_load_n(&s->alloc_bits, __ATOMIC_RELAXED);
+  const std::uint64_t bits = __atomic_load_n(&ab[i >> 6], __ATOMIC_RELAXED);
+  if (i >= fi && ((bits >> (i & 63)) & 1) == 0)
     return "it points into a free object slot (the object was freed, or never allocated)";
   return nullptr;
 }
