@@ -1,6 +1,7 @@
 // scavenger.cc — the background scavenger. See scavenger.h.
 #include "mem/scavenger.h"
 
+#include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
@@ -114,9 +115,26 @@ std::size_t scavenger_retained_target() {
 
 void set_retained_limit(std::size_t bytes) { g_retained_limit.store(bytes, std::memory_order_relaxed); }
 
+// A process that forks (tests' death checks do) gets a child with none of
+// the parent's other threads: had the worker held the heap lock or its
+// sleep mutex at that moment, the child would wait on it forever. The fork
+// handlers take both (heap lock first, the order a kick under the heap lock
+// would use; the worker never holds both) and release them on each side.
+namespace {
+void fork_prepare() {
+  g_heap.lock.lock();
+  sleeper().mu.lock();
+}
+void fork_release() {
+  sleeper().mu.unlock();
+  g_heap.lock.unlock();
+}
+}  // namespace
+
 void scavenger_note_growth() {
   std::call_once(g_start_once, [] {
     sleeper();
+    pthread_atfork(fork_prepare, fork_release, fork_release);
     std::thread(worker).detach();
   });
   // Over what the memory limit allows: release the excess now, on this
