@@ -44,7 +44,6 @@
 // while a mark starts or ends would make a store the collector never sees.
 extern "C" {
 extern __thread int gort_tls_nopreempt __attribute__((tls_model("initial-exec")));
-extern __thread int gort_tls_preempt_pending __attribute__((tls_model("initial-exec")));
 }
 
 namespace gort::gc {
@@ -96,25 +95,12 @@ inline void nopreempt_exit() noexcept {
 #endif
 }
 
-// preempt_deferred yields when a preemption request was refused inside a
-// store's window (sched/preempt.cc).
-void preempt_deferred() noexcept;
-
 // store_ptr is a barriered pointer store: check, shade and store as one
-// step that asynchronous preemption cannot split. While the barrier is on,
-// a preemption request that arrived inside the step is honoured at its end:
-// code that mostly stores pointers would otherwise keep refusing them and
-// hold up a stop-the-world.
+// step that asynchronous preemption cannot split.
 template <class T>
 inline void store_ptr(T** slot, T* v) noexcept {
   nopreempt_enter();
-  if (__builtin_expect(g_wb_enabled.load(std::memory_order_relaxed), false)) {
-    wb_slow(slot, *slot, v);
-    *slot = v;
-    nopreempt_exit();
-    if (__builtin_expect(gort_tls_preempt_pending != 0, false)) preempt_deferred();
-    return;
-  }
+  write_barrier(slot, *slot, v);
   *slot = v;
   nopreempt_exit();
 }

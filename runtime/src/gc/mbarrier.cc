@@ -27,7 +27,6 @@
 #include "gort/mem.h"
 #include "mem/malloc.h"
 #include "mem/span.h"
-#include "sched/proc.h"
 #include "sched/runtime2.h"
 
 namespace gort::gc {
@@ -36,8 +35,6 @@ namespace detail {
 
 std::atomic<bool> g_wb_enabled{false};
 std::atomic<int> g_probing{0};
-
-void preempt_deferred() noexcept { sched::preempt_deferred(); }
 
 void wb_slow(const void* slot, const void* old_value, const void* new_value) noexcept {
   if (checkptr_on()) {

@@ -13,14 +13,7 @@
 // below the 128-byte red zone, every register is saved, and
 // gort_async_preempt() yields like gosched — the G goes to the global run
 // queue (as in Go), so it may resume on another M. Anything else: return,
-// and sysmon asks again later — except inside a no-preemption window
-// (m->locks, gort_tls_nopreempt, a pthread lock): the handler then sets
-// gort_tls_preempt_pending, and the window's end (NoPreempt's destructor, a
-// barriered gc::ptr store during mark) yields through preempt_deferred.
-// Without this, code that spends most of its time in short windows (pointer
-// stores while the write barrier is on) made stop-the-world wait for a
-// request that happened to land outside one: a millisecond at 100 us per
-// retry.
+// and sysmon asks again later.
 //
 // The rule for code running on goroutines (HACKING.md, "Safe points"): the
 // asynchronous path can switch a goroutine out between any two instructions
@@ -83,15 +76,7 @@ constexpr std::uintptr_t kPreemptRoom = 16 * 1024;
 void sigurg_handler(int, siginfo_t*, void* ucv) {
   int saved_errno = errno;
   M* m = getm();
-  if (m == nullptr || g_async_off) {
-    errno = saved_errno;
-    return;
-  }
-  if (m->locks != 0 || gort_tls_nopreempt != 0 || gort_tls_oslocks != 0) {
-    // Inside a no-preemption window: the window's end yields instead
-    // (preempt_deferred), rather than the next request in 100 us or 10 ms.
-    G* cg = m->curg.load(std::memory_order_relaxed);
-    if (cg != nullptr && cg->preempt.load(std::memory_order_relaxed)) gort_tls_preempt_pending = 1;
+  if (m == nullptr || m->locks != 0 || g_async_off || gort_tls_nopreempt != 0 || gort_tls_oslocks != 0) {
     errno = saved_errno;
     return;
   }
@@ -121,14 +106,6 @@ void sigurg_handler(int, siginfo_t*, void* ucv) {
 }
 
 }  // namespace
-
-void preempt_deferred() {
-  // Only where the handler itself would have preempted: outside every
-  // window, on a running user goroutine (preempt_point checks the rest).
-  if (gort_tls_nopreempt != 0 || gort_tls_oslocks != 0) return;  // an outer window ends later
-  gort_tls_preempt_pending = 0;
-  preempt_point();
-}
 
 void preempt_init() {
   g_ntext = 0;

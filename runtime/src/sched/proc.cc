@@ -78,7 +78,6 @@ __attribute__((noipa)) M* getm() { return tls_m; }
 
 extern "C" {
 __thread int gort_tls_nopreempt __attribute__((tls_model("initial-exec"))) = 0;
-__thread int gort_tls_preempt_pending __attribute__((tls_model("initial-exec"))) = 0;
 }
 
 namespace gort::sched {
@@ -175,10 +174,7 @@ int current_p_id() {
 int max_procs() { return sched_ != nullptr ? sched_->gomaxprocs.load(std::memory_order_relaxed) : 0; }
 
 NoPreempt::NoPreempt() { acquire_m(); }
-NoPreempt::~NoPreempt() {
-  release_m(getm());
-  if (__builtin_expect(gort_tls_preempt_pending != 0, 0)) preempt_deferred();
-}
+NoPreempt::~NoPreempt() { release_m(getm()); }
 
 void require_goroutine(const char* what) {
   if (getg() == nullptr) {

@@ -25,9 +25,6 @@ int default_gomaxprocs();  // affinity and cgroup quota (cpulimit.cc)
 // stop_the_world / start_the_world: stop every P but the caller's. The
 // caller must be a goroutine; it keeps running, holding its P.
 void stop_the_world(const char* reason);
-// preempt_deferred yields if a preemption request arrived while this thread
-// was in a no-preemption window that has now ended (preempt.cc).
-void preempt_deferred();
 void start_the_world();
 
 }  // namespace gort::sched

@@ -200,11 +200,6 @@ extern __thread int gort_tls_nopreempt __attribute__((tls_model("initial-exec"))
 // OS (pthread) locks held by the goroutine running on this thread
 // (oslock.cc); asynchronous preemption waits while it is non-zero.
 extern __thread int gort_tls_oslocks __attribute__((tls_model("initial-exec")));
-// Set by the SIGURG handler when it had to refuse a requested preemption
-// because the thread was inside a no-preemption window (m->locks or
-// gort_tls_nopreempt): the window's end (NoPreempt's destructor, a barriered
-// pointer store) yields then (preempt.cc, "deferred preemption").
-extern __thread int gort_tls_preempt_pending __attribute__((tls_model("initial-exec")));
 }
 inline void tls_nopreempt_inc() {
 #if defined(__x86_64__)
