@@ -228,8 +228,9 @@ void visit_stopped_stack(G* gp, GStatus st, F&& f) {
     const auto r = reinterpret_cast<std::uintptr_t>(gp->syscall_regs);
     visit_range(r, r + sizeof(gp->syscall_regs), f);
     if (gp->syscall_sp != nullptr) visit_range(reinterpret_cast<std::uintptr_t>(gp->syscall_sp), gp->stk.hi, f);
-  } else if (gp->sp != nullptr && gp->stk.valid()) {
-    visit_range(reinterpret_cast<std::uintptr_t>(gp->sp), gp->stk.hi, f);
+  } else if (void* sp = __atomic_load_n(&gp->sp, __ATOMIC_ACQUIRE); sp != nullptr && gp->stk.valid()) {
+    // (acquire: a never-run G gets its stack, then sp, in prepare_to_run)
+    visit_range(reinterpret_cast<std::uintptr_t>(sp), gp->stk.hi, f);
   }
   visit_g_extras(gp, f);
 }

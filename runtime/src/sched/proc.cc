@@ -451,7 +451,10 @@ static void prepare_to_run(G* gp, P* p) {
   if (gp->sp != nullptr) return;
   std::size_t want = gp->is_main ? sched_->main_stack_size : sched_->stack_size;
   if (!gp->stk.valid()) gp->stk = stack::alloc(want, gp->is_main ? -1 : (p != nullptr ? p->id : -1));
-  gp->sp = arch::ctx_make(gp->stk.hi, goroutine_entry, gp);
+  // A GC marker may be scanning this still-runnable G (it holds gp->gcscan
+  // until start_running's wait_scan): it reads sp first and the stack only
+  // when sp is set, so publish sp last, with release.
+  __atomic_store_n(&gp->sp, arch::ctx_make(gp->stk.hi, goroutine_entry, gp), __ATOMIC_RELEASE);
   san::g_created(gp);
 }
 
